@@ -1,0 +1,98 @@
+"""The typed errors that every layer of tabgan raises.
+
+Each message names what went wrong and how to fix it. The hierarchy lets callers catch
+broadly (``TabGANError``) or narrowly (``UnseenCategoryError``); data errors are also
+``ValueError`` so code written against pandas or scikit-learn keeps working.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "TabGANError",
+    "DataError",
+    "EmptyTableError",
+    "DuplicateColumnsError",
+    "AllNullColumnError",
+    "InfiniteValueError",
+    "MixedTypesError",
+    "UnsupportedValueError",
+    "IdentifierColumnError",
+    "UnseenCategoryError",
+    "UnexpectedNullError",
+    "ColumnMismatchError",
+    "MetadataError",
+    "ConditionError",
+    "ModelFileError",
+    "PrivacyError",
+    "NotFittedError",
+]
+
+
+class TabGANError(Exception):
+    """Base class of every error tabgan raises on purpose."""
+
+
+class DataError(TabGANError, ValueError):
+    """The input table cannot be used as it is."""
+
+
+class EmptyTableError(DataError):
+    """The table has no rows or no columns."""
+
+
+class DuplicateColumnsError(DataError):
+    """Two or more columns share a name."""
+
+
+class AllNullColumnError(DataError):
+    """A column holds nothing but nulls, so there is nothing to learn from it."""
+
+
+class InfiniteValueError(DataError):
+    """A numeric column holds +inf or -inf."""
+
+
+class MixedTypesError(DataError):
+    """An object column mixes values of different Python types."""
+
+
+class UnsupportedValueError(DataError):
+    """A column holds values of a type tabgan cannot model (lists, dicts, bytes, ...)."""
+
+
+class IdentifierColumnError(DataError):
+    """A column has one distinct value per row, like an identifier."""
+
+
+class UnseenCategoryError(DataError):
+    """A categorical column holds a value that was not seen (or declared) at fit time."""
+
+
+class UnexpectedNullError(DataError):
+    """A column that had no nulls at fit time (and is not declared nullable) has some now."""
+
+
+class ColumnMismatchError(DataError):
+    """The table's columns differ from the ones the model or metadata knows."""
+
+
+class MetadataError(TabGANError, ValueError):
+    """A metadata dict or JSON file is malformed or contradicts the table."""
+
+
+class ConditionError(TabGANError, ValueError):
+    """A sampling condition names an unknown column or value, or cannot be met."""
+
+
+class ModelFileError(TabGANError, OSError):
+    """A saved model file is truncated, corrupted, or from a newer format."""
+
+
+class PrivacyError(TabGANError, ValueError):
+    """A differential-privacy setting is invalid or cannot be honoured."""
+
+
+class NotFittedError(TabGANError, _SklearnNotFittedError):
+    """The estimator was used before ``fit`` (or ``load``)."""

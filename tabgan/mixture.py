@@ -1,0 +1,221 @@
+"""Variational Gaussian mixtures for one-dimensional columns, many columns at once.
+
+This is the model of scikit-learn's ``BayesianGaussianMixture`` with a Dirichlet-process
+weight prior (the one CTGAN uses for mode-specific normalization), specialised to one
+dimension and vectorized over columns. Two things make it fast without changing the model:
+
+- Repeated values are fitted once with their count as a weight. The variational updates
+  only use weighted sufficient statistics, so this is exact.
+- Every column of a table is one row of a padded ``[C, N]`` array, so one numpy expression
+  does an EM step for all columns.
+
+The update equations follow scikit-learn's ``_m_step`` / ``_estimate_log_prob`` term for
+term, and a test checks that both give the same parameters from the same initial
+responsibilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import digamma
+
+__all__ = ["Mixture", "fit_mixtures", "mixture_log_posterior"]
+
+_EPS = 10 * np.finfo(np.float64).eps
+
+
+@dataclass
+class Mixture:
+    """A fitted one-dimensional mixture: only the modes that were kept."""
+
+    weights: np.ndarray  # (K,), sums to 1
+    means: np.ndarray  # (K,)
+    stds: np.ndarray  # (K,)
+
+    def state_dict(self) -> dict:
+        return {
+            "weights": self.weights.tolist(),
+            "means": self.means.tolist(),
+            "stds": self.stds.tolist(),
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> Mixture:
+        return cls(*(np.asarray(state[k], dtype=np.float64) for k in ("weights", "means", "stds")))
+
+
+def mixture_log_posterior(mixture: Mixture, x: np.ndarray) -> np.ndarray:
+    """log p(mode k | x) for each value, shape (n, K)."""
+    z = (x[:, None] - mixture.means[None, :]) / mixture.stds[None, :]
+    log_joint = np.log(mixture.weights)[None, :] - np.log(mixture.stds)[None, :] - 0.5 * z * z
+    return log_joint - _logsumexp(log_joint)
+
+
+def fit_mixtures(
+    columns: list[np.ndarray],
+    *,
+    n_components: int = 10,
+    weight_concentration_prior: float = 1e-3,
+    weight_threshold: float = 5e-3,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    reg_covar: float = 1e-6,
+    kmeans_iter: int = 10,
+) -> list[Mixture]:
+    """Fit one Dirichlet-process Gaussian mixture per column of finite values.
+
+    Each column is standardized, reduced to its distinct values with counts, and fitted by
+    variational EM. Modes whose weight falls under ``weight_threshold`` are dropped and the
+    remaining weights renormalized. A column with a single distinct value gets one mode.
+    """
+    results: list[Mixture | None] = [None] * len(columns)
+    prepared = []
+    for i, values in enumerate(columns):
+        values = np.asarray(values, dtype=np.float64)
+        center = float(values.mean())
+        scale = float(values.std())
+        if scale == 0.0 or not np.isfinite(scale):
+            # A constant column: one mode, with a unit spread so that alpha stays 0.
+            spread = max(abs(center) * 1e-6, 1e-6)
+            results[i] = Mixture(np.ones(1), np.array([center]), np.array([spread]))
+            continue
+        uniq, counts = np.unique((values - center) / scale, return_counts=True)
+        prepared.append((i, center, scale, uniq, counts.astype(np.float64)))
+
+    for block, width in _blocks(prepared, n_components):
+        fitted = _fit_block(
+            block, width, n_components, weight_concentration_prior, max_iter, tol, reg_covar,
+            kmeans_iter,
+        )
+        for (i, center, scale, _, _), (w, m, v) in zip(block, fitted, strict=True):
+            keep = w > weight_threshold
+            if not keep.any():
+                keep = w == w.max()
+            weights = w[keep] / w[keep].sum()
+            results[i] = Mixture(weights, m[keep] * scale + center, np.sqrt(v[keep]) * scale)
+    return results  # type: ignore[return-value]
+
+
+def _blocks(prepared: list, n_components: int, max_cells: int = 4_000_000):
+    """Group columns of similar distinct-value counts, so that padding stays cheap."""
+    prepared = sorted(prepared, key=lambda p: len(p[3]))
+    block: list = []
+    for item in prepared:
+        width = len(item[3])
+        if block and (
+            width > 2 * len(block[0][3]) + 64 or (len(block) + 1) * width * n_components > max_cells
+        ):
+            yield block, len(block[-1][3])
+            block = []
+        block.append(item)
+    if block:
+        yield block, len(block[-1][3])
+
+
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    """log(sum(exp(a))) over the last axis, keeping it; -inf entries allowed."""
+    top = a.max(axis=-1, keepdims=True)
+    return top + np.log(np.exp(a - top).sum(axis=-1, keepdims=True))
+
+
+def _fit_block(block, width, n_components, gamma0, max_iter, tol, reg_covar, kmeans_iter):
+    n_cols = len(block)
+    x = np.zeros((n_cols, width))
+    w = np.zeros((n_cols, width))  # counts; 0 marks padding
+    comp_mask = np.zeros((n_cols, n_components), dtype=bool)
+    for j, (_, _, _, uniq, counts) in enumerate(block):
+        x[j, : len(uniq)] = uniq
+        w[j, : len(uniq)] = counts
+        comp_mask[j, : min(n_components, len(uniq))] = True
+
+    resp = _kmeans_responsibilities(x, w, comp_mask, kmeans_iter)  # (C, N, K)
+
+    # Priors, as scikit-learn sets them for one feature.
+    total = w.sum(axis=1, keepdims=True)  # (C, 1)
+    mean0 = (w * x).sum(axis=1, keepdims=True) / total  # (C, 1)
+    cov0 = (w * (x - mean0) ** 2).sum(axis=1, keepdims=True) / (total - 1.0)  # np.cov: ddof=1
+    beta0, dof0 = 1.0, 1.0
+
+    prev = None
+    for _ in range(max_iter):
+        # M step.
+        wr = resp * w[:, :, None]  # (C, N, K)
+        nk = wr.sum(axis=1) + _EPS  # (C, K)
+        xk = np.einsum("cnk,cn->ck", wr, x) / nk
+        sk = np.einsum("cnk,cnk->ck", wr, (x[:, :, None] - xk[:, None, :]) ** 2) / nk + reg_covar
+        tail = np.cumsum(nk[:, ::-1], axis=1)[:, -2::-1]
+        conc_a = 1.0 + nk
+        conc_b = gamma0 + np.concatenate([tail, np.zeros((n_cols, 1))], axis=1)
+        mean_prec = beta0 + nk
+        means = (beta0 * mean0 + nk * xk) / mean_prec
+        dof = dof0 + nk
+        covs = (cov0 + nk * sk + nk * beta0 / mean_prec * (xk - mean0) ** 2) / dof
+
+        # E step.
+        log_gauss = (
+            -0.5 * (np.log(2 * np.pi) + (x[:, :, None] - means[:, None, :]) ** 2 / covs[:, None, :])
+            - 0.5 * np.log(covs)[:, None, :]
+            - 0.5 * np.log(dof)[:, None, :]
+        )
+        log_lambda = np.log(2.0) + digamma(0.5 * dof)
+        log_prob = log_gauss + 0.5 * (log_lambda - 1.0 / mean_prec)[:, None, :]
+        dg_sum = digamma(conc_a + conc_b)
+        dg_b = digamma(conc_b) - dg_sum
+        log_weights = digamma(conc_a) - dg_sum + np.concatenate(
+            [np.zeros((n_cols, 1)), np.cumsum(dg_b, axis=1)[:, :-1]], axis=1
+        )
+        weighted = log_prob + log_weights[:, None, :]
+        weighted = np.where(comp_mask[:, None, :], weighted, -np.inf)
+        norm = _logsumexp(weighted)
+        resp = np.exp(weighted - norm)
+        score = (w * norm[:, :, 0]).sum(axis=1) / total[:, 0]
+        if prev is not None and np.all(np.abs(score - prev) < tol):
+            break
+        prev = score
+
+    # Final M step, as scikit-learn does after the last E step.
+    wr = resp * w[:, :, None]
+    nk = wr.sum(axis=1) + _EPS
+    xk = np.einsum("cnk,cn->ck", wr, x) / nk
+    sk = np.einsum("cnk,cnk->ck", wr, (x[:, :, None] - xk[:, None, :]) ** 2) / nk + reg_covar
+    tail = np.cumsum(nk[:, ::-1], axis=1)[:, -2::-1]
+    conc_a = 1.0 + nk
+    conc_b = gamma0 + np.concatenate([tail, np.zeros((n_cols, 1))], axis=1)
+    mean_prec = beta0 + nk
+    means = (beta0 * mean0 + nk * xk) / mean_prec
+    dof = dof0 + nk
+    covs = (cov0 + nk * sk + nk * beta0 / mean_prec * (xk - mean0) ** 2) / dof
+    weights = conc_a / (conc_a + conc_b) * np.concatenate(
+        [np.ones((n_cols, 1)), np.cumprod(conc_b / (conc_a + conc_b), axis=1)[:, :-1]], axis=1
+    )
+    weights = np.where(comp_mask, weights, 0.0)
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    return [(weights[j], means[j], covs[j]) for j in range(n_cols)]
+
+
+def _kmeans_responsibilities(x, w, comp_mask, n_iter):
+    """Hard responsibilities from weighted 1-D k-means started at count quantiles."""
+    n_cols, width = x.shape
+    k = comp_mask.shape[1]
+    cum = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)  # x is sorted within a column
+    targets = (np.arange(k) + 0.5) / k
+    n_valid = (w > 0).sum(axis=1)
+    centers = np.empty((n_cols, k))
+    for j in range(n_cols):
+        idx = np.searchsorted(cum[j, : n_valid[j]], targets).clip(0, n_valid[j] - 1)
+        centers[j] = x[j, idx]
+    centers = np.where(comp_mask, centers, np.inf)
+    for _ in range(n_iter):
+        labels = np.abs(x[:, :, None] - centers[:, None, :]).argmin(axis=2)  # (C, N)
+        onehot = np.eye(k)[labels] * w[:, :, None]
+        mass = onehot.sum(axis=1)
+        sums = np.einsum("cnk,cn->ck", onehot, x)
+        centers = np.where(mass > 0, sums / np.maximum(mass, 1e-300), centers)
+        centers = np.where(comp_mask, centers, np.inf)
+    labels = np.abs(x[:, :, None] - centers[:, None, :]).argmin(axis=2)
+    resp = np.eye(k)[labels]
+    # A component left without points keeps a sliver of every point, as scikit-learn's
+    # eps in nk does, so that it can still be updated.
+    return resp

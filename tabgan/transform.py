@@ -1,0 +1,570 @@
+"""``TableTransformer``: a DataFrame to the float matrix the GAN trains on, and back.
+
+Numeric columns (continuous, integer, datetime) get mode-specific normalization: a
+variational Gaussian mixture per column; a value ``x`` becomes
+``alpha = (x - mu_k) / (4 sigma_k)`` clipped to +-0.99 (one ``tanh`` span) plus a one-hot of
+its mode ``k`` sampled from the posterior (one ``softmax`` span). A column with nulls has one
+more slot in its mode span that marks a null. Categorical columns become one-hot spans, a
+null being one more category. Identifier columns take no place in the matrix: fresh unique
+values are generated for them on the way back.
+
+The fitted state is plain JSON-able values (``state_dict``), never pickled objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tabgan.errors import (
+    ColumnMismatchError,
+    MetadataError,
+    NotFittedError,
+    UnexpectedNullError,
+    UnseenCategoryError,
+)
+from tabgan.metadata import (
+    ColumnMetadata,
+    Metadata,
+    _to_json_scalar,
+    bound_to_float,
+    check_table,
+)
+from tabgan.mixture import Mixture, fit_mixtures, mixture_log_posterior
+
+__all__ = ["Span", "DiscreteInfo", "TableTransformer"]
+
+STATE_VERSION = 1
+ALPHA_CLIP = 0.99
+_ROW_CHUNK = 262_144
+_NAT = np.iinfo(np.int64).min
+# Datetime resolutions tried from coarsest to finest, in nanoseconds.
+_DATETIME_STEPS = [86_400 * 10**9, 3600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of output columns that share one activation (``tanh`` or ``softmax``)."""
+
+    dim: int
+    activation: str
+
+
+@dataclass(frozen=True)
+class DiscreteInfo:
+    """Where a categorical column sits in the data matrix and in the condition vector."""
+
+    name: Any
+    data_offset: int
+    cond_offset: int
+    n_categories: int
+
+
+# ---------------------------------------------------------------------- columns
+class _NumericColumn:
+    """Continuous, integer or datetime values through a Gaussian mixture."""
+
+    def __init__(self, meta: ColumnMetadata):
+        self.meta = meta
+        self.nullable = False
+        self.low = self.high = 0.0
+        self.step_ns = 1  # datetime rounding step
+        self.mixture: Mixture | None = None
+
+    # values as float64, datetimes as epoch seconds; nulls as NaN
+    def to_float(self, series: pd.Series) -> np.ndarray:
+        if self.meta.kind != "datetime":
+            return series.to_numpy(dtype="float64", na_value=np.nan)
+        ns = _datetime_ns(series, self.meta)
+        return np.where(ns == _NAT, np.nan, ns.astype("float64") / 1e9)
+
+    def fit(self, series: pd.Series, rng: np.random.Generator, max_rows: int) -> np.ndarray:
+        values = self.to_float(series)
+        finite = values[~np.isnan(values)]
+        declared = self.meta.nullable
+        self.nullable = bool(declared) if declared is not None else bool(np.isnan(values).any())
+        if self.meta.bounds is not None:
+            self.low, self.high = (bound_to_float(b, self.meta.kind) for b in self.meta.bounds)
+        else:
+            self.low, self.high = float(finite.min()), float(finite.max())
+        if self.meta.kind == "datetime":
+            ns = _datetime_ns(series, self.meta)
+            ns = ns[ns != _NAT]
+            self.step_ns = next(s for s in _DATETIME_STEPS if np.all(ns % s == 0))
+        if len(finite) > max_rows:
+            finite = rng.choice(finite, size=max_rows, replace=False)
+        return finite
+
+    @property
+    def n_modes(self) -> int:
+        return len(self.mixture.weights) + int(self.nullable)
+
+    @property
+    def spans(self) -> list[Span]:
+        return [Span(1, "tanh"), Span(self.n_modes, "softmax")]
+
+    @property
+    def dim(self) -> int:
+        return 1 + self.n_modes
+
+    def transform(self, series: pd.Series, out: np.ndarray, rng: np.random.Generator) -> None:
+        values = self.to_float(series)
+        null = np.isnan(values)
+        if null.any() and not self.nullable:
+            raise UnexpectedNullError(
+                f"column {self.meta.name!r} had no nulls when the transformer was fitted but "
+                "has some now; fill them, or declare the column nullable in the metadata."
+            )
+        mix = self.mixture
+        k_modes = len(mix.weights)
+        out[:, : self.dim] = 0.0
+        for start in range(0, len(values), _ROW_CHUNK):
+            x = values[start : start + _ROW_CHUNK]
+            nul = null[start : start + _ROW_CHUNK]
+            xs = np.where(nul, mix.means[0], x)
+            log_post = mixture_log_posterior(mix, xs)
+            # Sample a mode from the posterior (Gumbel-max), not the argmax.
+            gumbel = -np.log(-np.log(rng.random(log_post.shape).clip(1e-300, 1.0)))
+            mode = np.argmax(log_post + gumbel, axis=1)
+            alpha = (xs - mix.means[mode]) / (4.0 * mix.stds[mode])
+            alpha = np.clip(alpha, -ALPHA_CLIP, ALPHA_CLIP)
+            alpha[nul] = 0.0
+            mode[nul] = k_modes
+            rows = np.arange(len(x))
+            block = out[start : start + len(x)]
+            block[:, 0] = alpha
+            block[rows, 1 + mode] = 1.0
+
+    def inverse(self, block: np.ndarray) -> pd.Series:
+        mix = self.mixture
+        alpha = np.clip(block[:, 0].astype(np.float64), -1.0, 1.0)
+        mode = np.argmax(block[:, 1 : 1 + self.n_modes], axis=1)
+        null = mode >= len(mix.weights)
+        mode = np.minimum(mode, len(mix.weights) - 1)
+        x = alpha * 4.0 * mix.stds[mode] + mix.means[mode]
+        x = np.clip(x, self.low, self.high)
+        if self.meta.kind == "integer":
+            x = np.round(x)
+        x[null] = np.nan
+        return self._restore(x)
+
+    def _restore(self, x: np.ndarray) -> pd.Series:
+        meta = self.meta
+        if meta.kind != "datetime":
+            series = pd.Series(x)
+            return series.astype(meta.dtype) if meta.dtype else series
+        null = np.isnan(x)
+        ns = np.round(np.where(null, 0.0, x) * 1e9 / self.step_ns) * self.step_ns
+        stamps = pd.Series(pd.to_datetime(ns.astype(np.int64), unit="ns"))
+        stamps[null] = pd.NaT
+        if meta.datetime_format is not None:
+            text = stamps.dt.strftime(meta.datetime_format).astype(object)
+            text[null] = None
+            return text.astype(meta.dtype) if meta.dtype else text
+        dtype = pd.api.types.pandas_dtype(meta.dtype)
+        if getattr(dtype, "tz", None) is not None:
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
+        return stamps.astype(dtype)
+
+    def state_dict(self) -> dict:
+        return {
+            "nullable": self.nullable,
+            "low": self.low,
+            "high": self.high,
+            "step_ns": self.step_ns,
+            "mixture": self.mixture.state_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.nullable = bool(state["nullable"])
+        self.low, self.high = float(state["low"]), float(state["high"])
+        self.step_ns = int(state["step_ns"])
+        self.mixture = Mixture.from_state_dict(state["mixture"])
+
+
+class _CategoricalColumn:
+    """A finite set of values, one-hot encoded; a null is one more category."""
+
+    def __init__(self, meta: ColumnMetadata):
+        self.meta = meta
+        self.categories: list = []  # JSON scalars, None marks the null category
+
+    def fit(self, series: pd.Series) -> None:
+        if self.meta.categories is not None:
+            cats = list(self.meta.categories)
+            if self.meta.nullable and None not in cats:
+                cats.append(None)
+        else:
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                cats = list(series.dtype.categories)
+            else:
+                cats = list(pd.unique(series.dropna()))
+            cats = [_to_json_scalar(c) for c in cats]
+            if series.isna().any() or self.meta.nullable:
+                cats.append(None)
+        self.categories = cats
+        self._build_index()
+
+    def _build_index(self) -> None:
+        values = [c for c in self.categories if c is not None]
+        self._index = pd.Index(values, dtype=object if not values else None)
+        self._null_code = self.categories.index(None) if None in self.categories else -1
+        self._values = np.empty(len(self.categories), dtype=object)
+        self._values[:] = self.categories
+
+    @property
+    def spans(self) -> list[Span]:
+        return [Span(len(self.categories), "softmax")]
+
+    @property
+    def dim(self) -> int:
+        return len(self.categories)
+
+    def codes(self, series: pd.Series) -> np.ndarray:
+        """Category index of every value; raises on unseen values."""
+        null = series.isna().to_numpy()
+        codes = self._index.get_indexer(series.astype(object).where(~null, None))
+        # get_indexer maps the non-null positions into the non-null categories
+        remap = np.array([i for i, c in enumerate(self.categories) if c is not None] + [-1])
+        codes = remap[codes]
+        unseen = (codes == -1) & ~null
+        if unseen.any():
+            bad = pd.unique(series[unseen])[:5]
+            raise UnseenCategoryError(
+                f"column {self.meta.name!r} holds value(s) {list(bad)} that were not seen at "
+                f"fit time; the known categories are {self.categories[:20]}"
+                f"{' ...' if len(self.categories) > 20 else ''}. Refit on data that has them, "
+                "or list every category in the metadata."
+            )
+        if null.any():
+            if self._null_code < 0:
+                raise UnexpectedNullError(
+                    f"column {self.meta.name!r} had no nulls at fit time but has some now; "
+                    "fill them, or declare the column nullable in the metadata."
+                )
+            codes[null] = self._null_code
+        return codes
+
+    def transform(self, series: pd.Series, out: np.ndarray, rng: np.random.Generator) -> None:
+        codes = self.codes(series)
+        out[:, : self.dim] = 0.0
+        out[np.arange(len(codes)), codes] = 1.0
+
+    def inverse(self, block: np.ndarray) -> pd.Series:
+        return self.restore_codes(np.argmax(block, axis=1))
+
+    def restore_codes(self, codes: np.ndarray) -> pd.Series:
+        meta = self.meta
+        values = self._values[codes]
+        if meta.dtype == "category":
+            cats = [c for c in self.categories if c is not None]
+            return pd.Series(pd.Categorical(values, categories=cats, ordered=meta.ordered))
+        series = pd.Series(values, dtype=object)
+        if meta.dtype and meta.dtype != "object":
+            series = series.astype(meta.dtype)
+        return series
+
+    def state_dict(self) -> dict:
+        return {"categories": list(self.categories)}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.categories = list(state["categories"])
+        self._build_index()
+
+
+class _IdColumn:
+    """Fresh unique values in place of an identifier; nothing is learned from the data."""
+
+    spans: list[Span] = []
+    dim = 0
+
+    def __init__(self, meta: ColumnMetadata):
+        self.meta = meta
+
+    def fit(self, series: pd.Series) -> None:
+        pass
+
+    def transform(self, series: pd.Series, out: np.ndarray, rng: np.random.Generator) -> None:
+        pass
+
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        dtype = self.meta.dtype or "object"
+        if pd.api.types.is_numeric_dtype(pd.api.types.pandas_dtype(dtype)):
+            return pd.Series(rng.permutation(n)).astype(dtype)
+        tokens = rng.integers(0, 2**63, size=n, dtype=np.int64)
+        values = pd.Series([f"{t:016x}" for t in tokens], dtype=object)
+        while values.duplicated().any():  # astronomically rare
+            dup = values.duplicated().to_numpy()
+            fresh = rng.integers(0, 2**63, size=int(dup.sum()), dtype=np.int64)
+            values[dup] = [f"{t:016x}" for t in fresh]
+        return values.astype(dtype)
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        pass
+
+
+_COLUMN_TYPES = {
+    "continuous": _NumericColumn,
+    "integer": _NumericColumn,
+    "datetime": _NumericColumn,
+    "categorical": _CategoricalColumn,
+    "id": _IdColumn,
+}
+
+
+# ---------------------------------------------------------------------- the table
+class TableTransformer:
+    """Mode-specific normalization and one-hot encoding of a whole table.
+
+    Parameters
+    ----------
+    max_modes:
+        Most mixture modes per numeric column.
+    weight_prior:
+        Dirichlet-process concentration prior of the mixture weights.
+    weight_threshold:
+        Modes lighter than this are dropped after the fit.
+    max_fit_rows:
+        The mixture of each column is fitted on a reproducible subsample of at most this
+        many values; min, max and categories still come from every row.
+    n_threads:
+        Threads that transform columns side by side (``None``: up to 4, one per core).
+    random_state:
+        Seed of the subsample and of the posterior mode sampling.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [1.5, 2.0, 2.5, 9.0] * 5, "c": list("abab") * 5})
+    >>> tt = TableTransformer(random_state=0).fit(df)
+    >>> matrix = tt.transform(df)
+    >>> matrix.shape[0], matrix.dtype
+    (20, torch.float32)
+    >>> back = tt.inverse_transform(matrix)
+    >>> back["c"].tolist() == df["c"].tolist()
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        max_modes: int = 10,
+        weight_prior: float = 1e-3,
+        weight_threshold: float = 5e-3,
+        max_fit_rows: int = 20_000,
+        n_threads: int | None = None,
+        random_state: int | None = None,
+    ):
+        self.max_modes = max_modes
+        self.weight_prior = weight_prior
+        self.weight_threshold = weight_threshold
+        self.max_fit_rows = max_fit_rows
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        data: pd.DataFrame,
+        metadata: Metadata | Mapping | str | os.PathLike | None = None,
+        *,
+        discrete_columns: Iterable | None = None,
+    ) -> TableTransformer:
+        """Learn the encoding of ``data``; kinds come from ``metadata`` or are inferred."""
+        self.metadata_ = Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata)
+        self._rng = np.random.default_rng(self.random_state)
+        self._columns = [_COLUMN_TYPES[m.kind](m) for m in self.metadata_.columns]
+        samples = []
+        fit_rng = np.random.default_rng(self._rng.integers(2**63))
+        for col in self._columns:
+            series = data[col.meta.name]
+            if isinstance(col, _NumericColumn):
+                samples.append(col.fit(series, fit_rng, self.max_fit_rows))
+            else:
+                col.fit(series)
+        numeric = [c for c in self._columns if isinstance(c, _NumericColumn)]
+        mixtures = fit_mixtures(
+            samples,
+            n_components=self.max_modes,
+            weight_concentration_prior=self.weight_prior,
+            weight_threshold=self.weight_threshold,
+        )
+        for col, mixture in zip(numeric, mixtures, strict=True):
+            col.mixture = mixture
+        self._layout()
+        return self
+
+    def _layout(self) -> None:
+        self.spans_: list[Span] = []
+        self.discrete_: list[DiscreteInfo] = []
+        self._offsets: list[int] = []
+        offset = cond_offset = 0
+        for col in self._columns:
+            self._offsets.append(offset)
+            if isinstance(col, _CategoricalColumn):
+                self.discrete_.append(DiscreteInfo(col.meta.name, offset, cond_offset, col.dim))
+                cond_offset += col.dim
+            self.spans_.extend(col.spans)
+            offset += col.dim
+        self.output_dim_ = offset
+        self.cond_dim_ = cond_offset
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_columns"):
+            raise NotFittedError(
+                "this TableTransformer is not fitted yet; call fit(data) or load_state_dict()."
+            )
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, data: pd.DataFrame) -> torch.Tensor:
+        """Encode ``data`` as a float32 tensor ``[n, output_dim_]``."""
+        self._check_fitted()
+        check_table(data)
+        self.metadata_.check_columns(data)
+        n = len(data)
+        out = np.empty((n, self.output_dim_), dtype=np.float32)
+        rngs = self._rng.spawn(len(self._columns))
+
+        def work(i: int) -> None:
+            col = self._columns[i]
+            start = self._offsets[i]
+            col.transform(data[col.meta.name], out[:, start : start + col.dim], rngs[i])
+
+        self._run(work, len(self._columns))
+        return torch.from_numpy(out)
+
+    def _run(self, work, count: int) -> None:
+        threads = self.n_threads or min(4, os.cpu_count() or 1)
+        if threads <= 1 or count <= 1:
+            for i in range(count):
+                work(i)
+            return
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(work, i) for i in range(count)]:
+                future.result()
+
+    def fit_transform(self, data: pd.DataFrame, metadata=None, *, discrete_columns=None):
+        return self.fit(data, metadata, discrete_columns=discrete_columns).transform(data)
+
+    def inverse_transform(
+        self, matrix: torch.Tensor | np.ndarray, *, random_state: int | None = None
+    ) -> pd.DataFrame:
+        """Decode generator output (alphas and mode / category scores) to a DataFrame.
+
+        Scores are read by argmax within each softmax span, so raw logits, probabilities or
+        one-hot rows all work. Columns come back with their names, order and dtypes.
+        """
+        self._check_fitted()
+        if isinstance(matrix, torch.Tensor):
+            matrix = matrix.detach().to("cpu", torch.float32).numpy()
+        matrix = np.asarray(matrix, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[1] != self.output_dim_:
+            raise ColumnMismatchError(
+                f"expected a matrix with {self.output_dim_} columns, got shape {matrix.shape}."
+            )
+        n = matrix.shape[0]
+        rng = np.random.default_rng(random_state) if random_state is not None else self._rng
+        out: dict[Any, pd.Series] = {}
+        for col, start in zip(self._columns, self._offsets, strict=True):
+            if isinstance(col, _IdColumn):
+                out[col.meta.name] = col.generate(n, rng)
+            else:
+                out[col.meta.name] = col.inverse(matrix[:, start : start + col.dim])
+        frame = pd.DataFrame({i: s.reset_index(drop=True) for i, s in enumerate(out.values())})
+        frame.columns = pd.Index(list(out.keys()), dtype=object)
+        return frame
+
+    # ------------------------------------------------------------------ helpers for the GAN
+    def column_slice(self, name: Any) -> slice:
+        """The columns of ``name`` in the data matrix."""
+        self._check_fitted()
+        for col, start in zip(self._columns, self._offsets, strict=True):
+            if col.meta.name == name:
+                return slice(start, start + col.dim)
+        raise KeyError(name)
+
+    def category_codes(self, name: Any, values: pd.Series) -> np.ndarray:
+        """Category indices of ``values`` in the categorical column ``name``."""
+        col = self._column(name)
+        if not isinstance(col, _CategoricalColumn):
+            raise MetadataError(f"column {name!r} is not categorical.")
+        return col.codes(pd.Series(values))
+
+    def categories(self, name: Any) -> list:
+        col = self._column(name)
+        if not isinstance(col, _CategoricalColumn):
+            raise MetadataError(f"column {name!r} is not categorical.")
+        return list(col.categories)
+
+    def mixture(self, name: Any) -> Mixture:
+        col = self._column(name)
+        if not isinstance(col, _NumericColumn):
+            raise MetadataError(f"column {name!r} is not numeric.")
+        return col.mixture
+
+    def _column(self, name: Any):
+        self._check_fitted()
+        for col in self._columns:
+            if col.meta.name == name:
+                return col
+        raise KeyError(name)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """The fitted state as JSON-able values."""
+        self._check_fitted()
+        return {
+            "version": STATE_VERSION,
+            "params": self.get_params(),
+            "metadata": self.metadata_.to_dict(),
+            "columns": [col.state_dict() for col in self._columns],
+            "rng": int(np.random.default_rng(self.random_state).integers(2**63)),
+        }
+
+    def load_state_dict(self, state: Mapping) -> TableTransformer:
+        version = state.get("version")
+        if version != STATE_VERSION:
+            raise MetadataError(
+                f"transformer state version {version!r} is not readable by this tabgan "
+                f"(version {STATE_VERSION}); refit the transformer."
+            )
+        for key, value in state["params"].items():
+            setattr(self, key, value)
+        self.metadata_ = Metadata.from_dict(state["metadata"])
+        self._columns = [_COLUMN_TYPES[m.kind](m) for m in self.metadata_.columns]
+        for col, col_state in zip(self._columns, state["columns"], strict=True):
+            col.load_state_dict(col_state)
+        self._rng = np.random.default_rng(int(state["rng"]))
+        self._layout()
+        return self
+
+    def get_params(self) -> dict:
+        return {
+            "max_modes": self.max_modes,
+            "weight_prior": self.weight_prior,
+            "weight_threshold": self.weight_threshold,
+            "max_fit_rows": self.max_fit_rows,
+            "n_threads": self.n_threads,
+            "random_state": self.random_state,
+        }
+
+
+def _datetime_ns(series: pd.Series, meta: ColumnMetadata) -> np.ndarray:
+    """Nanoseconds since the epoch (UTC for aware values); NaT as int64 min."""
+    if meta.datetime_format is not None:
+        stamps = pd.to_datetime(series, format=meta.datetime_format, errors="raise")
+    else:
+        stamps = series
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)
