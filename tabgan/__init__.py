@@ -1,8 +1,10 @@
 """tabgan: privacy-preserving tabular data synthesis with a conditional tabular GAN."""
 
+from tabgan.augment import augment
 from tabgan.metadata import ColumnMetadata, Metadata
+from tabgan.synthesizer import TabGAN
 from tabgan.transform import TableTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["ColumnMetadata", "Metadata", "TableTransformer", "__version__"]
+__all__ = ["TabGAN", "TableTransformer", "Metadata", "ColumnMetadata", "augment", "__version__"]

@@ -22,10 +22,13 @@ __all__ = [
     "UnseenCategoryError",
     "UnexpectedNullError",
     "ColumnMismatchError",
+    "TargetColumnError",
+    "ColumnTypeMismatchError",
     "MetadataError",
     "ConditionError",
     "ModelFileError",
     "PrivacyError",
+    "EvaluationError",
     "NotFittedError",
 ]
 
@@ -78,6 +81,14 @@ class ColumnMismatchError(DataError):
     """The table's columns differ from the ones the model or metadata knows."""
 
 
+class TargetColumnError(ColumnMismatchError):
+    """The target column is missing from one of the tables, or has no usable values."""
+
+
+class ColumnTypeMismatchError(ColumnMismatchError):
+    """A column holds one kind of value in one table and another kind in the other."""
+
+
 class MetadataError(TabGANError, ValueError):
     """A metadata dict or JSON file is malformed or contradicts the table."""
 
@@ -92,6 +103,10 @@ class ModelFileError(TabGANError, OSError):
 
 class PrivacyError(TabGANError, ValueError):
     """A differential-privacy setting is invalid or cannot be honoured."""
+
+
+class EvaluationError(TabGANError, ValueError):
+    """An evaluation option is invalid, or the tables are too small for what it asks."""
 
 
 class NotFittedError(TabGANError, _SklearnNotFittedError):

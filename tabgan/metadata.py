@@ -292,8 +292,12 @@ class Metadata:
 
 
 # ---------------------------------------------------------------------- checks
-def check_table(data: pd.DataFrame) -> None:
-    """Raise a typed error for input no synthesizer can learn from."""
+def check_table(data: pd.DataFrame, *, allow_all_null: bool = False) -> None:
+    """Raise a typed error for input no synthesizer can learn from.
+
+    ``allow_all_null`` accepts columns that hold only nulls: a batch to encode with a
+    fitted transformer may have them (one row with a null), a table to learn from may not.
+    """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(data).__name__}.")
     if data.shape[1] == 0:
@@ -309,6 +313,8 @@ def check_table(data: pd.DataFrame) -> None:
     for name in data.columns:
         series = data[name]
         if series.isna().all():
+            if allow_all_null:
+                continue
             raise AllNullColumnError(
                 f"column {name!r} is entirely null, so there is nothing to learn from it; "
                 f"drop it (df.drop(columns=[{name!r}]))."
@@ -402,7 +408,10 @@ def _infer_column(name: Any, series: pd.Series, max_discrete_values: int) -> Col
         return ColumnMetadata(name, "datetime", dtype=dtype)
     if _is_numeric(series):
         values = series.dropna().to_numpy(dtype="float64")
-        if len(np.unique(values)) <= max_discrete_values:
+        n_distinct = len(np.unique(values))
+        # Few distinct values make a category, unless every row has its own value: then
+        # a categorical column would be an identifier, and a numeric one is not.
+        if n_distinct <= max_discrete_values and not _looks_like_identifier(series, n_distinct):
             return _complete(ColumnMetadata(name, "categorical"), series)
         if pd.api.types.is_integer_dtype(series) or np.all(values == np.round(values)):
             return ColumnMetadata(name, "integer", dtype=dtype)

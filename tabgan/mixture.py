@@ -24,6 +24,8 @@ from scipy.special import digamma
 __all__ = ["Mixture", "fit_mixtures", "mixture_log_posterior"]
 
 _EPS = 10 * np.finfo(np.float64).eps
+# Largest mode spread, so that 4 * std (the alpha scale) stays finite.
+_MAX_STD = np.finfo(np.float64).max / 8
 
 
 @dataclass
@@ -72,16 +74,24 @@ def fit_mixtures(
     """
     results: list[Mixture | None] = [None] * len(columns)
     prepared = []
+    refs = {}
     for i, values in enumerate(columns):
         values = np.asarray(values, dtype=np.float64)
-        center = float(values.mean())
-        scale = float(values.std())
-        if scale == 0.0 or not np.isfinite(scale):
+        low, high = float(values.min()), float(values.max())
+        # Divide by the largest magnitude first, so that neither the squares in std()
+        # overflow (|x| > 1e154) nor underflow (|x| < 1e-154) and collapse the column.
+        ref = max(abs(low), abs(high))
+        scaled = values / ref if low != high else values
+        center = float(scaled.mean())
+        scale = float(scaled.std())
+        if low == high or scale == 0.0 or not np.isfinite(scale):
             # A constant column: one mode, with a unit spread so that alpha stays 0.
+            center = low if low == high else center * ref
             spread = max(abs(center) * 1e-6, 1e-6)
             results[i] = Mixture(np.ones(1), np.array([center]), np.array([spread]))
             continue
-        uniq, counts = np.unique((values - center) / scale, return_counts=True)
+        uniq, counts = np.unique((scaled - center) / scale, return_counts=True)
+        refs[i] = (ref, low, high)
         prepared.append((i, center, scale, uniq, counts.astype(np.float64)))
 
     for block, width in _blocks(prepared, n_components):
@@ -94,7 +104,12 @@ def fit_mixtures(
             if not keep.any():
                 keep = w == w.max()
             weights = w[keep] / w[keep].sum()
-            results[i] = Mixture(weights, m[keep] * scale + center, np.sqrt(v[keep]) * scale)
+            # Back to the units of the data: x = (z * scale + center) * ref, kept finite.
+            ref, low, high = refs[i]
+            with np.errstate(over="ignore"):
+                means = np.clip((m[keep] * scale + center) * ref, low, high)
+                stds = np.minimum(np.sqrt(v[keep]) * scale * ref, _MAX_STD)
+            results[i] = Mixture(weights, means, stds)
     return results  # type: ignore[return-value]
 
 

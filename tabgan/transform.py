@@ -44,7 +44,9 @@ __all__ = ["Span", "DiscreteInfo", "TableTransformer"]
 STATE_VERSION = 1
 ALPHA_CLIP = 0.99
 _ROW_CHUNK = 262_144
-_NAT = np.iinfo(np.int64).min
+NAT = np.iinfo(np.int64).min
+_INT64_FLOAT_MAX = float(np.nextafter(2.0**63, 0.0))
+_TICKS_PER_S = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 # Datetime resolutions tried from coarsest to finest, in nanoseconds.
 _DATETIME_STEPS = [86_400 * 10**9, 3600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1]
 
@@ -77,13 +79,16 @@ class _NumericColumn:
         self.low = self.high = 0.0
         self.step_ns = 1  # datetime rounding step
         self.mixture: Mixture | None = None
+        self._unit = _datetime_unit(meta) if meta.kind == "datetime" else "ns"
+        self._int_limits = _integer_limits(meta.dtype)
 
     # values as float64, datetimes as epoch seconds; nulls as NaN
     def to_float(self, series: pd.Series) -> np.ndarray:
         if self.meta.kind != "datetime":
             return series.to_numpy(dtype="float64", na_value=np.nan)
-        ns = _datetime_ns(series, self.meta)
-        return np.where(ns == _NAT, np.nan, ns.astype("float64") / 1e9)
+        ticks = _datetime_ticks(series, self.meta, self._unit)
+        per_s = _TICKS_PER_S[self._unit]
+        return np.where(ticks == NAT, np.nan, ticks.astype("float64") / per_s)
 
     def fit(self, series: pd.Series, rng: np.random.Generator, max_rows: int) -> np.ndarray:
         values = self.to_float(series)
@@ -95,9 +100,15 @@ class _NumericColumn:
         else:
             self.low, self.high = float(finite.min()), float(finite.max())
         if self.meta.kind == "datetime":
-            ns = _datetime_ns(series, self.meta)
-            ns = ns[ns != _NAT]
-            self.step_ns = next(s for s in _DATETIME_STEPS if np.all(ns % s == 0))
+            ticks = _datetime_ticks(series, self.meta, self._unit)
+            ticks = ticks[ticks != NAT]
+            per_s = _TICKS_PER_S[self._unit]
+            # The coarsest step (a whole number of ticks) that every value is a multiple of.
+            self.step_ns = next(
+                s
+                for s in _DATETIME_STEPS
+                if (s * per_s) % 10**9 == 0 and np.all(ticks % (s * per_s // 10**9) == 0)
+            )
         if len(finite) > max_rows:
             finite = rng.choice(finite, size=max_rows, replace=False)
         return finite
@@ -150,8 +161,11 @@ class _NumericColumn:
         mode = np.minimum(mode, len(mix.weights) - 1)
         x = alpha * 4.0 * mix.stds[mode] + mix.means[mode]
         x = np.clip(x, self.low, self.high)
-        if self.meta.kind == "integer":
+        if self.meta.kind == "integer" or self._int_limits is not None:
             x = np.round(x)
+        if self._int_limits is not None:
+            # float(2**63 - 1) is 2**63, which an int64 cast would wrap to -2**63.
+            x = np.clip(x, *self._int_limits)
         x[null] = np.nan
         return self._restore(x)
 
@@ -161,8 +175,11 @@ class _NumericColumn:
             series = pd.Series(x)
             return series.astype(meta.dtype) if meta.dtype else series
         null = np.isnan(x)
-        ns = np.round(np.where(null, 0.0, x) * 1e9 / self.step_ns) * self.step_ns
-        stamps = pd.Series(pd.to_datetime(ns.astype(np.int64), unit="ns"))
+        per_s = _TICKS_PER_S[self._unit]
+        step = self.step_ns * per_s // 10**9  # in ticks of the column's unit
+        ticks = np.round(np.where(null, 0.0, x) * per_s / step) * step
+        ticks = np.clip(ticks, -_INT64_FLOAT_MAX, _INT64_FLOAT_MAX).astype(np.int64)
+        stamps = pd.Series(ticks.view(f"datetime64[{self._unit}]"))
         stamps[null] = pd.NaT
         if meta.datetime_format is not None:
             text = stamps.dt.strftime(meta.datetime_format).astype(object)
@@ -199,13 +216,18 @@ class _CategoricalColumn:
     def fit(self, series: pd.Series) -> None:
         if self.meta.categories is not None:
             cats = list(self.meta.categories)
-            if self.meta.nullable and None not in cats:
+            nullable = self.meta.nullable
+            if nullable is None:  # not declared: decided from the data, as for numeric columns
+                nullable = bool(series.isna().any())
+            if nullable and None not in cats:
                 cats.append(None)
         else:
             if isinstance(series.dtype, pd.CategoricalDtype):
                 cats = list(series.dtype.categories)
             else:
-                cats = list(pd.unique(series.dropna()))
+                # Not pd.unique: its string hash table cuts strings at "\x00", so "" and
+                # "\x00" would become one category.
+                cats = list(dict.fromkeys(series.dropna().tolist()))
             cats = [_to_json_scalar(c) for c in cats]
             if series.isna().any() or self.meta.nullable:
                 cats.append(None)
@@ -237,10 +259,16 @@ class _CategoricalColumn:
         unseen = (codes == -1) & ~null
         if unseen.any():
             bad = pd.unique(series[unseen])[:5]
+            known = f"{self.categories[:20]}{' ...' if len(self.categories) > 20 else ''}"
+            if self.meta.categories is not None:
+                raise UnseenCategoryError(
+                    f"column {self.meta.name!r} holds value(s) {list(bad)} that its categories "
+                    f"list in the metadata lacks; the listed categories are {known}. Add them "
+                    "to the list, or fix the data."
+                )
             raise UnseenCategoryError(
                 f"column {self.meta.name!r} holds value(s) {list(bad)} that were not seen at "
-                f"fit time; the known categories are {self.categories[:20]}"
-                f"{' ...' if len(self.categories) > 20 else ''}. Refit on data that has them, "
+                f"fit time; the known categories are {known}. Refit on data that has them, "
                 "or list every category in the metadata."
             )
         if null.any():
@@ -429,7 +457,7 @@ class TableTransformer:
     def transform(self, data: pd.DataFrame) -> torch.Tensor:
         """Encode ``data`` as a float32 tensor ``[n, output_dim_]``."""
         self._check_fitted()
-        check_table(data)
+        check_table(data, allow_all_null=True)
         self.metadata_.check_columns(data)
         n = len(data)
         out = np.empty((n, self.output_dim_), dtype=np.float32)
@@ -559,7 +587,56 @@ class TableTransformer:
         }
 
 
-def _datetime_ns(series: pd.Series, meta: ColumnMetadata) -> np.ndarray:
+def _datetime_unit(meta: ColumnMetadata) -> str:
+    """The unit a datetime column is read and restored in: its dtype's, else ``ns``.
+
+    Working in the column's own unit keeps ``datetime64[s]`` values outside the
+    nanosecond range (years before 1677 or after 2262, like 9999-12-31) intact.
+    """
+    if meta.datetime_format is None and meta.dtype is not None:
+        try:
+            dtype = pd.api.types.pandas_dtype(meta.dtype)
+        except TypeError:
+            return "ns"
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            return dtype.unit
+        if isinstance(dtype, np.dtype) and dtype.kind == "M":
+            unit = np.datetime_data(dtype)[0]
+            if unit in _TICKS_PER_S:
+                return unit
+    return "ns"
+
+
+def _datetime_ticks(series: pd.Series, meta: ColumnMetadata, unit: str) -> np.ndarray:
+    """Ticks of ``unit`` since the epoch (UTC for aware values); NaT as int64 min."""
+    if meta.datetime_format is not None:
+        stamps = pd.to_datetime(series, format=meta.datetime_format, errors="raise")
+    else:
+        stamps = series
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return stamps.to_numpy(dtype=f"datetime64[{unit}]").view(np.int64)
+
+
+def _integer_limits(dtype_name: str | None) -> tuple[float, float] | None:
+    """The float range that casts safely to an integer dtype; None for other dtypes."""
+    if dtype_name is None:
+        return None
+    try:
+        dtype = pd.api.types.pandas_dtype(dtype_name)
+    except TypeError:
+        return None
+    dtype = getattr(dtype, "numpy_dtype", dtype)
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "iu":
+        return None
+    info = np.iinfo(dtype)
+    high = float(info.max)
+    if high > info.max:
+        high = float(np.nextafter(high, -np.inf))
+    return float(info.min), high
+
+
+def datetime_ns(series: pd.Series, meta: ColumnMetadata) -> np.ndarray:
     """Nanoseconds since the epoch (UTC for aware values); NaT as int64 min."""
     if meta.datetime_format is not None:
         stamps = pd.to_datetime(series, format=meta.datetime_format, errors="raise")

@@ -1,0 +1,3 @@
+from tabgan.cli import main
+
+main()

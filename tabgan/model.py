@@ -1,0 +1,265 @@
+"""The networks and losses of the conditional tabular GAN. Tensors only: no pandas here.
+
+- ``Generator``: CTGAN's residual generator. Each block is Linear + BatchNorm + ReLU and
+  concatenates its input to its output, so later layers see everything before them.
+- ``Critic``: a PacGAN critic that scores ``pac`` rows at once (Linear + LeakyReLU 0.2 +
+  Dropout), trained with WGAN-GP.
+- ``OutputActivation``: tanh on every alpha, Gumbel-softmax on every mode / category span,
+  all spans in one padded tensor operation.
+- ``conditional_loss``: the cross-entropy that makes the generator honour its condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = [
+    "GANConfig",
+    "Generator",
+    "Critic",
+    "OutputActivation",
+    "conditional_loss",
+    "gradient_penalty",
+    "SpanLayout",
+]
+
+
+@dataclass
+class GANConfig:
+    """Hyperparameters of the networks and their optimizers (CTGAN's defaults)."""
+
+    embedding_dim: int = 128  # size of the noise vector fed to the generator
+    generator_dims: tuple[int, ...] = (256, 256)  # widths of the residual blocks
+    critic_dims: tuple[int, ...] = (256, 256)  # widths of the critic's hidden layers
+    pac: int = 10  # rows the critic scores together (PacGAN), against mode collapse
+    batch_size: int = 500  # rows per step; a multiple of pac
+    generator_lr: float = 2e-4
+    critic_lr: float = 2e-4
+    generator_decay: float = 1e-6  # Adam weight decay
+    critic_decay: float = 1e-6
+    betas: tuple[float, float] = (0.5, 0.9)  # Adam betas, as WGAN-GP recommends
+    critic_steps: int = 1  # critic updates per generator update
+    epochs: int = 300
+    gumbel_tau: float = 0.2  # temperature of the Gumbel-softmax on discrete spans
+    gp_lambda: float = 10.0  # weight of the gradient penalty
+    dropout: float = 0.5  # critic dropout
+    log_frequency: bool = True  # training-by-sampling draws categories by log-frequency
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GANConfig:
+        data = dict(data)
+        for key in ("generator_dims", "critic_dims", "betas"):
+            if key in data:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+
+@dataclass
+class SpanLayout:
+    """Index tensors that let every span be handled in one vectorized operation.
+
+    ``spans`` is a list of ``(dim, activation)``; ``discrete`` lists the data offset and size
+    of each categorical column's span (the ones the condition vector refers to).
+    """
+
+    tanh_index: torch.Tensor  # (T,) positions of alpha columns
+    soft_index: torch.Tensor  # (S, L) positions of each softmax span, padded with `dim`
+    soft_valid: torch.Tensor  # (S * L,) flat positions of the real (non-pad) entries
+    inverse_perm: torch.Tensor  # (dim,) puts [tanh | softmax] back in data order
+    disc_index: torch.Tensor  # (C, Lc) positions of each categorical span, padded with `dim`
+    dim: int
+    mode_spans: list[int] = field(default_factory=list)  # softmax spans of numeric columns
+
+    @classmethod
+    def build(
+        cls, spans: Sequence[tuple[int, str]], discrete: Sequence[tuple[int, int]]
+    ) -> SpanLayout:
+        tanh, soft = [], []
+        offset = 0
+        for dim, activation in spans:
+            positions = list(range(offset, offset + dim))
+            if activation == "tanh":
+                tanh.extend(positions)
+            elif activation == "softmax":
+                soft.append(positions)
+            else:
+                raise ValueError(f"unknown activation {activation!r}")
+            offset += dim
+        total = offset
+        width = max((len(s) for s in soft), default=1)
+        soft_index = torch.full((max(len(soft), 1), width), total, dtype=torch.long)
+        valid = []
+        for i, positions in enumerate(soft):
+            soft_index[i, : len(positions)] = torch.tensor(positions)
+            valid.extend(i * width + j for j in range(len(positions)))
+        order = tanh + [p for s in soft for p in s]
+        inverse = torch.empty(total, dtype=torch.long)
+        inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(total)
+        dwidth = max((n for _, n in discrete), default=1)
+        disc_index = torch.full((max(len(discrete), 1), dwidth), total, dtype=torch.long)
+        for i, (start, n) in enumerate(discrete):
+            disc_index[i, :n] = torch.arange(start, start + n)
+        return cls(
+            tanh_index=torch.tensor(tanh, dtype=torch.long),
+            soft_index=soft_index,
+            soft_valid=torch.tensor(valid, dtype=torch.long),
+            inverse_perm=inverse,
+            disc_index=disc_index,
+            dim=total,
+        )
+
+    def to(self, device: torch.device) -> SpanLayout:
+        return SpanLayout(
+            *(getattr(self, k).to(device) for k in
+              ("tanh_index", "soft_index", "soft_valid", "inverse_perm", "disc_index")),
+            dim=self.dim,
+        )
+
+
+def _padded(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Gather ``x[:, index]`` with pad positions (== x.shape[1]) filled with -inf."""
+    pad = x.new_full((x.shape[0], 1), float("-inf"))
+    return torch.cat([x, pad], dim=1)[:, index]  # (B, S, L)
+
+
+class OutputActivation(nn.Module):
+    """tanh on alphas and Gumbel-softmax on every softmax span, with no loop over spans."""
+
+    def __init__(self, layout: SpanLayout, tau: float):
+        super().__init__()
+        self.layout = layout
+        self.tau = tau
+
+    def forward(self, raw: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        lay = self.layout
+        batch = raw.shape[0]
+        alphas = torch.tanh(raw[:, lay.tanh_index])
+        logits = _padded((raw + _gumbel(raw, generator)) / self.tau, lay.soft_index)  # (B, S, L)
+        soft = torch.softmax(logits, dim=-1).reshape(batch, -1)[:, lay.soft_valid]
+        return torch.cat([alphas, soft], dim=1)[:, lay.inverse_perm]
+
+    def sample_scores(
+        self, raw: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Alphas, and for every softmax span scores whose argmax is a draw from
+        softmax(raw) (the Gumbel-max trick): what decoding needs, without the softmax."""
+        out = raw + _gumbel(raw, generator)
+        out[:, self.layout.tanh_index] = torch.tanh(raw[:, self.layout.tanh_index])
+        return out
+
+
+def _gumbel(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    u = torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+    return -torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
+
+
+class _Residual(nn.Module):
+    def __init__(self, i: int, o: int):
+        super().__init__()
+        self.fc = nn.Linear(i, o)
+        self.bn = nn.BatchNorm1d(o)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
+
+
+class Generator(nn.Module):
+    """Noise and condition ``(B, embedding + cond)`` to raw outputs ``(B, data_dim)``."""
+
+    def __init__(self, input_dim: int, hidden: Sequence[int], data_dim: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        dim = input_dim
+        for width in hidden:
+            layers.append(_Residual(dim, width))
+            dim += width
+        layers.append(nn.Linear(dim, data_dim))
+        self.seq = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.seq(x)
+
+    @torch.no_grad()
+    def infer(self, x: torch.Tensor) -> torch.Tensor:
+        """The eval-mode forward pass without concatenations: batch norm is folded into
+        each Linear, and each Linear's weight is split by the pieces of its input, so the
+        residual inputs are never copied. Equal to ``self.eval()(x)`` up to float error."""
+        pieces = [x]  # newest first, as torch.cat([h, x]) orders them
+        *blocks, last = list(self.seq)
+        for block in blocks:
+            scale = block.bn.weight / torch.sqrt(block.bn.running_var + block.bn.eps)
+            weight = block.fc.weight * scale[:, None]
+            bias = (block.fc.bias - block.bn.running_mean) * scale + block.bn.bias
+            pieces.insert(0, torch.relu(_split_linear(pieces, weight, bias)))
+        return _split_linear(pieces, last.weight, last.bias)
+
+
+def _split_linear(pieces: list[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor):
+    """``torch.cat(pieces, 1) @ weight.T + bias`` without building the concatenation."""
+    out = None
+    start = 0
+    for piece in pieces:
+        width = piece.shape[1]
+        w = weight[:, start : start + width]
+        out = torch.addmm(bias, piece, w.T) if out is None else out.addmm_(piece, w.T)
+        start += width
+    return out
+
+
+class Critic(nn.Module):
+    """Scores packs of ``pac`` rows: input ``(B, dim)`` with B a multiple of pac, output
+    ``(B / pac, 1)``."""
+
+    def __init__(self, input_dim: int, hidden: Sequence[int], pac: int, dropout: float):
+        super().__init__()
+        self.pac = pac
+        self.pac_dim = input_dim * pac
+        layers: list[nn.Module] = []
+        dim = self.pac_dim
+        for width in hidden:
+            layers += [nn.Linear(dim, width), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            dim = width
+        layers.append(nn.Linear(dim, 1))
+        self.seq = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.seq(x.reshape(-1, self.pac_dim))
+
+
+def gradient_penalty(
+    critic: Critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    generator: torch.Generator | None = None,
+    gp_lambda: float = 10.0,
+) -> torch.Tensor:
+    """WGAN-GP: ``lambda * (||grad D(x_hat)|| - 1)^2`` per pack, one interpolation weight
+    per pack."""
+    pac = critic.pac
+    packs = real.shape[0] // pac
+    alpha = torch.rand(packs, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
+    alpha = alpha.expand(packs, pac, real.shape[1]).reshape(real.shape)
+    interp = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    scores = critic(interp)
+    (grads,) = torch.autograd.grad(scores.sum(), interp, create_graph=True)
+    norms = grads.reshape(packs, -1).norm(2, dim=1)
+    return gp_lambda * ((norms - 1) ** 2).mean()
+
+
+def conditional_loss(
+    raw: torch.Tensor, layout: SpanLayout, column: torch.Tensor, category: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of each row's raw logits for its chosen column against its chosen
+    category, averaged over the batch (CTGAN's condition loss, vectorized)."""
+    logits = _padded(raw, layout.disc_index)  # (B, C, L)
+    rows = torch.arange(raw.shape[0], device=raw.device)
+    chosen = logits[rows, column]  # (B, L)
+    return F.cross_entropy(chosen, category)

@@ -1,0 +1,156 @@
+"""Condition vectors and real batches, drawn on the device with no loop over rows.
+
+Training-by-sampling (CTGAN): pick a categorical column uniformly, a category of it with
+probability proportional to its log-frequency, then a real row uniformly among the rows
+that hold that category. Row indices of every category are built once, as one sorted
+index tensor per column plus segment starts and counts, so a batch is a few gathers.
+
+At generation time, categories are drawn by their plain frequency, so that the conditioned
+generator reproduces the marginals. The category counts can be given instead of read from
+the data (the private mode passes noisy counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Condition", "ConditionalSampler"]
+
+
+@dataclass
+class Condition:
+    """A batch of conditions: which column and category each row is conditioned on."""
+
+    vector: torch.Tensor  # (B, cond_dim) one-hot of the chosen category
+    column: torch.Tensor  # (B,) index of the chosen categorical column
+    category: torch.Tensor  # (B,) category index within that column
+
+
+class ConditionalSampler:
+    """Draws conditions and, once built from data, matching real rows.
+
+    Parameters
+    ----------
+    counts:
+        Category counts ``(C, W)`` of each categorical column, padded with zeros (they may
+        be noisy counts under differential privacy).
+    sizes:
+        Number of categories of each categorical column.
+    log_frequency:
+        Draw training categories by log-frequency (CTGAN) rather than frequency.
+    """
+
+    def __init__(
+        self,
+        counts: torch.Tensor,
+        sizes: Sequence[int],
+        *,
+        log_frequency: bool = True,
+    ):
+        self.device = counts.device
+        self.n_columns = len(sizes)
+        self.sizes = torch.tensor(list(sizes), dtype=torch.long, device=self.device)
+        self.cond_dim = int(sum(sizes))
+        starts = [0]
+        for n in list(sizes)[:-1]:
+            starts.append(starts[-1] + n)
+        self.cond_offsets = torch.tensor(starts[: self.n_columns], dtype=torch.long,
+                                         device=self.device)
+        self.counts = counts.clamp_min(0).float()
+        if self.n_columns:
+            train = torch.log1p(self.counts) if log_frequency else self.counts
+            self._train_cdf = _cdf(train)
+            self._sample_cdf = _cdf(self.counts)
+        self.data: torch.Tensor | None = None
+
+    @classmethod
+    def from_data(
+        cls, data: torch.Tensor, discrete: Sequence[tuple[int, int]], *, log_frequency: bool = True
+    ) -> ConditionalSampler:
+        """Count categories in the transformed ``data`` and index its rows by category.
+
+        ``discrete`` holds ``(data_offset, n_categories)`` of each categorical column.
+        """
+        sizes = [n for _, n in discrete]
+        width = max(sizes, default=1)
+        if discrete:
+            codes = torch.stack([data[:, s : s + n].argmax(dim=1) for s, n in discrete])
+        else:
+            codes = torch.zeros(0, len(data), dtype=torch.long, device=data.device)
+        counts = torch.zeros(len(sizes), width, device=data.device)
+        counts.scatter_add_(1, codes, torch.ones_like(codes, dtype=torch.float32))
+        sampler = cls(counts, sizes, log_frequency=log_frequency)
+        sampler.data = data
+        sampler.n_rows = len(data)
+        # Rows sorted by category within each column, and each category's segment.
+        sampler._rows = torch.argsort(codes, dim=1, stable=True)  # (C, n)
+        sampler._seg_count = counts.long()  # (C, W)
+        sampler._seg_start = torch.cumsum(sampler._seg_count, dim=1) - sampler._seg_count
+        return sampler
+
+    # ------------------------------------------------------------------ conditions
+    def _condition(self, column: torch.Tensor, category: torch.Tensor) -> Condition:
+        vector = torch.zeros(len(column), self.cond_dim, device=self.device)
+        vector[torch.arange(len(column), device=self.device),
+               self.cond_offsets[column] + category] = 1.0
+        return Condition(vector, column, category)
+
+    def _draw(self, batch: int, cdf: torch.Tensor, generator: torch.Generator | None) -> Condition:
+        column = torch.randint(
+            self.n_columns, (batch,), generator=generator, device=self.device
+        )
+        u = torch.rand(batch, 1, generator=generator, device=self.device)
+        category = (u > cdf[column]).sum(dim=1).clamp_max(cdf.shape[1] - 1)
+        # Never a padding slot or a category of zero weight.
+        category = torch.minimum(category, self.sizes.to(self.device)[column] - 1)
+        return self._condition(column, category)
+
+    def train_condition(self, batch: int, generator: torch.Generator | None = None):
+        """Training-by-sampling conditions, or None when the table has no categorical
+        column."""
+        if self.n_columns == 0:
+            return None
+        return self._draw(batch, self._train_cdf, generator)
+
+    def sample_condition(self, batch: int, generator: torch.Generator | None = None):
+        """Conditions by plain category frequency, for generation."""
+        if self.n_columns == 0:
+            return None
+        return self._draw(batch, self._sample_cdf, generator)
+
+    def fixed_condition(self, batch: int, column: int, category: int) -> Condition:
+        """Every row conditioned on one category of one column."""
+        col = torch.full((batch,), column, dtype=torch.long, device=self.device)
+        cat = torch.full((batch,), category, dtype=torch.long, device=self.device)
+        return self._condition(col, cat)
+
+    # ------------------------------------------------------------------ real rows
+    def rows_for(
+        self, column: torch.Tensor, category: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """One uniformly drawn row index holding each (column, category)."""
+        count = self._seg_count[column, category]
+        start = self._seg_start[column, category]
+        u = torch.rand(len(column), generator=generator, device=self.device)
+        offset = (u * count).long().clamp_max((count - 1).clamp_min(0))
+        return self._rows[column, start + offset]
+
+    def real_batch(
+        self, condition: Condition | None, batch: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Real rows: matching a shuffled copy of ``condition``'s categories, or uniform."""
+        if condition is None:
+            idx = torch.randint(self.n_rows, (batch,), generator=generator, device=self.device)
+            return self.data[idx]
+        rows = self.rows_for(condition.column, condition.category, generator)
+        return self.data[rows]
+
+
+def _cdf(weights: torch.Tensor) -> torch.Tensor:
+    """Row-wise cumulative distribution of non-negative weights ``(C, W)``."""
+    total = weights.sum(dim=1, keepdim=True).clamp_min(1e-12)
+    cdf = torch.cumsum(weights / total, dim=1)
+    return cdf.clamp_max(1.0)

@@ -1,0 +1,435 @@
+"""``TabGAN``: the one public estimator. ``fit`` a DataFrame, ``sample`` synthetic rows.
+
+It follows scikit-learn's conventions: ``__init__`` only stores its keyword arguments (so
+``get_params``, ``set_params`` and ``clone`` work), learned state lives in attributes
+ending in ``_``, and randomness comes from ``random_state`` through ``torch.Generator`` and
+numpy ``Generator`` objects, never the global generators.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+
+from tabgan import serialize
+from tabgan.conditions import ConditionSet
+from tabgan.errors import NotFittedError
+from tabgan.metadata import Metadata
+from tabgan.model import GANConfig, Generator, OutputActivation, SpanLayout
+from tabgan.sampler import ConditionalSampler
+from tabgan.train import EpochRecord, GANTrainer
+from tabgan.transform import TableTransformer
+
+__all__ = ["TabGAN"]
+
+_DEFAULTS = GANConfig()
+
+
+class TabGAN(BaseEstimator):
+    """A conditional tabular GAN (CTGAN design) with a scikit-learn style API.
+
+    Parameters
+    ----------
+    epochs:
+        Passes over the table. Training stops earlier when ``max_minutes`` is reached.
+    batch_size:
+        Rows per step; rounded down to a multiple of ``pac``.
+    max_minutes:
+        Optional wall-clock budget for training, checked after every epoch.
+    embedding_dim, generator_dims, critic_dims, pac, generator_lr, critic_lr,
+    generator_decay, critic_decay, betas, critic_steps, gumbel_tau, gp_lambda, dropout,
+    log_frequency:
+        Network and optimizer settings; see :class:`tabgan.model.GANConfig`.
+    max_modes, max_fit_rows:
+        Transformer settings; see :class:`tabgan.transform.TableTransformer`.
+    device:
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
+    random_state:
+        Seed that makes ``fit`` and ``sample`` reproducible; ``None`` draws a fresh one.
+    verbose:
+        Show a progress bar with the epoch and the losses.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [float(i % 7) + 0.5 * (i % 3) for i in range(60)],
+    ...                    "c": ["a", "b", "c"] * 20})
+    >>> model = TabGAN(epochs=1, batch_size=20, verbose=False, random_state=0).fit(df)
+    >>> synthetic = model.sample(5)
+    >>> synthetic.shape, list(synthetic.columns)
+    ((5, 2), ['x', 'c'])
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int = _DEFAULTS.epochs,
+        batch_size: int = _DEFAULTS.batch_size,
+        max_minutes: float | None = None,
+        embedding_dim: int = _DEFAULTS.embedding_dim,
+        generator_dims: tuple[int, ...] = _DEFAULTS.generator_dims,
+        critic_dims: tuple[int, ...] = _DEFAULTS.critic_dims,
+        pac: int = _DEFAULTS.pac,
+        generator_lr: float = _DEFAULTS.generator_lr,
+        critic_lr: float = _DEFAULTS.critic_lr,
+        generator_decay: float = _DEFAULTS.generator_decay,
+        critic_decay: float = _DEFAULTS.critic_decay,
+        betas: tuple[float, float] = _DEFAULTS.betas,
+        critic_steps: int = _DEFAULTS.critic_steps,
+        gumbel_tau: float = _DEFAULTS.gumbel_tau,
+        gp_lambda: float = _DEFAULTS.gp_lambda,
+        dropout: float = _DEFAULTS.dropout,
+        log_frequency: bool = _DEFAULTS.log_frequency,
+        max_modes: int = 10,
+        max_fit_rows: int = 20_000,
+        device: str = "auto",
+        random_state: int | None = None,
+        verbose: bool = True,
+    ):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.max_minutes = max_minutes
+        self.embedding_dim = embedding_dim
+        self.generator_dims = generator_dims
+        self.critic_dims = critic_dims
+        self.pac = pac
+        self.generator_lr = generator_lr
+        self.critic_lr = critic_lr
+        self.generator_decay = generator_decay
+        self.critic_decay = critic_decay
+        self.betas = betas
+        self.critic_steps = critic_steps
+        self.gumbel_tau = gumbel_tau
+        self.gp_lambda = gp_lambda
+        self.dropout = dropout
+        self.log_frequency = log_frequency
+        self.max_modes = max_modes
+        self.max_fit_rows = max_fit_rows
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _config(self, n_rows: int) -> GANConfig:
+        _check_positive_int("epochs", self.epochs)
+        _check_positive_int("batch_size", self.batch_size)
+        _check_positive_int("pac", self.pac)
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ValueError(f"max_minutes must be positive or None, got {self.max_minutes!r}.")
+        # A batch holds whole packs and is no larger than the table (rounded up to a pack).
+        batch = min(self.batch_size, max(self.pac, math.ceil(n_rows / self.pac) * self.pac))
+        batch = max(self.pac, batch - batch % self.pac)
+        return GANConfig(
+            embedding_dim=self.embedding_dim,
+            generator_dims=tuple(self.generator_dims),
+            critic_dims=tuple(self.critic_dims),
+            pac=self.pac,
+            batch_size=batch,
+            generator_lr=self.generator_lr,
+            critic_lr=self.critic_lr,
+            generator_decay=self.generator_decay,
+            critic_decay=self.critic_decay,
+            betas=tuple(self.betas),
+            critic_steps=self.critic_steps,
+            epochs=self.epochs,
+            gumbel_tau=self.gumbel_tau,
+            gp_lambda=self.gp_lambda,
+            dropout=self.dropout,
+            log_frequency=self.log_frequency,
+        )
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise NotFittedError(
+                "this TabGAN is not fitted yet; call fit(data) first, or TabGAN.load(path)."
+            )
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        data: pd.DataFrame,
+        discrete_columns: Iterable | None = None,
+        *,
+        metadata: Metadata | Mapping | str | os.PathLike | None = None,
+        callback: Callable[[TabGAN, EpochRecord], bool | None] | None = None,
+    ) -> TabGAN:
+        """Learn to generate rows like ``data``.
+
+        ``discrete_columns`` forces columns to be categorical; ``metadata`` (a
+        :class:`~tabgan.metadata.Metadata`, a dict or a JSON path) declares kinds, bounds and
+        categories. ``callback(model, record)`` runs after every epoch; returning True stops
+        training (enough to write early stopping).
+        """
+        started = time.perf_counter()
+        seed = _seed(self.random_state)
+        torch_rng_seed, np_seed = seed, seed + 1
+        device = resolve_device(self.device)
+        transformer = TableTransformer(
+            max_modes=self.max_modes, max_fit_rows=self.max_fit_rows, random_state=np_seed
+        ).fit(data, metadata, discrete_columns=discrete_columns)
+        config = self._config(len(data))
+        matrix = transformer.transform(data).to(device)
+        discrete = [(d.data_offset, d.n_categories) for d in transformer.discrete_]
+        sampler = ConditionalSampler.from_data(matrix, discrete, log_frequency=config.log_frequency)
+        layout = SpanLayout.build([(s.dim, s.activation) for s in transformer.spans_], discrete)
+        rng = torch.Generator(device=device).manual_seed(torch_rng_seed)
+        with _torch_seeded(torch_rng_seed):  # parameter init draws from torch's default RNG
+            trainer = GANTrainer(config, layout, sampler, device=device, generator=rng)
+
+        self.transformer_ = transformer
+        self.metadata_ = transformer.metadata_
+        self.config_ = config
+        self.device_ = device
+        self.generator_ = trainer.generator
+        self.layout_ = layout
+        self._set_sampling_state(sampler.counts.cpu())
+        self._seed = seed
+
+        steps = max(1, len(data) // config.batch_size)
+        deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
+        bar = _progress(self.verbose, config.epochs)
+        wrapped = None if callback is None else (lambda record: callback(self, record))
+        try:
+            history = trainer.fit(
+                epochs=config.epochs,
+                steps_per_epoch=steps,
+                deadline=deadline,
+                callback=wrapped,
+                progress=bar.update_record if bar else None,
+            )
+        finally:
+            if bar:
+                bar.close()
+        self.history_ = pd.DataFrame([vars(r) for r in history])
+        self.n_features_in_ = data.shape[1]
+        self.feature_names_in_ = np.asarray(list(data.columns), dtype=object)
+        self.fit_seconds_ = time.perf_counter() - started
+        self.generator_.eval()
+        return self
+
+    def _set_sampling_state(self, counts: torch.Tensor) -> None:
+        """What generation needs besides the generator: category counts per column."""
+        self.category_counts_ = counts
+        device = self.device_
+        self._activation = OutputActivation(self.layout_.to(device), self.config_.gumbel_tau)
+        sizes = [d.n_categories for d in self.transformer_.discrete_]
+        self._sampler = ConditionalSampler(counts.to(device), sizes)
+
+    # ------------------------------------------------------------------ sample
+    def sample(
+        self,
+        n: int,
+        conditions: Mapping[Any, Any] | None = None,
+        *,
+        random_state: int | None = None,
+        batch_size: int = 50_000,
+        max_tries: int = 100,
+    ) -> pd.DataFrame:
+        """Generate exactly ``n`` rows.
+
+        ``conditions`` maps columns to a required value (categorical columns) or an
+        inclusive ``(low, high)`` range (numeric and datetime columns). Rows are drawn
+        with the matching condition vector and filtered until ``n`` rows satisfy all of
+        them; after ``max_tries`` batches without enough rows a ConditionError is raised.
+        """
+        self._check_fitted()
+        _check_positive_int("n", n, allow_zero=True)
+        rng_seed = random_state if random_state is not None else self._next_sample_seed()
+        rng = torch.Generator(device=self.device_).manual_seed(int(rng_seed))
+        np_rng = np.random.default_rng(int(rng_seed))
+        conds = ConditionSet.parse(conditions or {}, self.transformer_)
+        parts: list[pd.DataFrame] = []
+        have = 0
+        tries = 0
+        while have < n:
+            if tries >= max_tries:
+                raise conds.unsatisfiable(have, n, tries * batch_size)
+            want = n - have if not conds else batch_size
+            frame = self._generate(min(batch_size, max(want, 1)), conds, rng, np_rng)
+            frame = conds.filter(frame)
+            if len(frame):
+                parts.append(frame.iloc[: n - have])
+                have += min(len(frame), n - have)
+            tries += 1
+        if not parts:
+            return self._generate(0, conds, rng, np_rng)
+        return pd.concat(parts, ignore_index=True)
+
+    def _next_sample_seed(self) -> int:
+        """Successive calls give different samples; the sequence follows random_state."""
+        self._sample_calls = getattr(self, "_sample_calls", 0) + 1
+        return int(np.random.default_rng([self._seed, self._sample_calls]).integers(2**62))
+
+    def generate_matrix(
+        self, n: int, rng: torch.Generator, condition=None
+    ) -> torch.Tensor:
+        """Generator output ``(n, D)`` ready to decode: alphas, and span scores whose argmax
+        is a draw from the generator's distribution. ``condition`` is a batch of size ``n``,
+        or None to draw conditions by category frequency."""
+        self._check_fitted()
+        self.generator_.eval()
+        with torch.no_grad():
+            z = torch.randn(n, self.config_.embedding_dim, generator=rng, device=self.device_)
+            if self._sampler.n_columns:
+                if condition is None:
+                    condition = self._sampler.sample_condition(n, rng)
+                z = torch.cat([z, condition.vector], dim=1)
+            return self._activation.sample_scores(self.generator_.infer(z), rng)
+
+    def _generate(self, n: int, conds: ConditionSet, rng, np_rng) -> pd.DataFrame:
+        condition = None
+        target = conds.condition_target(self.transformer_)
+        if target is not None and n > 0:
+            column, category = target
+            condition = self._sampler.fixed_condition(n, column, category)
+        if n == 0:
+            matrix = torch.zeros(0, self.layout_.dim)
+        else:
+            matrix = self.generate_matrix(n, rng, condition)
+        return self.transformer_.inverse_transform(
+            matrix, random_state=int(np_rng.integers(2**62))
+        )
+
+    def describe(self) -> str:
+        """A plain-text summary: columns, training, and the privacy guarantee (if any)."""
+        self._check_fitted()
+        lines = ["tabgan model", "", "columns:"]
+        for column in self.metadata_.columns:
+            lines.append(f"  {column.name!s:<28} {column.kind}")
+        history = self.history_
+        lines += [
+            "",
+            f"training: {len(history)} epochs, batch {self.config_.batch_size}, "
+            f"pac {self.config_.pac}, {self.fit_seconds_:.1f} s",
+        ]
+        if len(history):
+            last = history.iloc[-1]
+            lines.append(
+                f"last epoch: generator loss {last.generator_loss:.3f}, critic loss "
+                f"{last.critic_loss:.3f}, mode coverage {last.mode_coverage:.2f}"
+            )
+        ledger = getattr(self, "privacy_ledger_", None)
+        lines.append("")
+        if ledger is None:
+            lines.append(
+                "privacy: trained without differential privacy; no formal guarantee holds."
+            )
+        else:
+            lines.append(ledger.describe())
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model to one file of tensors plus JSON (no pickled objects)."""
+        self._check_fitted()
+        serialize.save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> TabGAN:
+        """Read a model written by :meth:`save`; it can be loaded on any device."""
+        return serialize.load_model(cls, path, device=device)
+
+    def _restore(self, params, config, transformer, generator_state, counts, history, extra):
+        """Rebuild the fitted state from its parts (used by ``load``)."""
+        self.set_params(**params)
+        self.device_ = resolve_device(self.device)
+        self.config_ = config
+        self.transformer_ = transformer
+        self.metadata_ = transformer.metadata_
+        discrete = [(d.data_offset, d.n_categories) for d in transformer.discrete_]
+        self.layout_ = SpanLayout.build(
+            [(s.dim, s.activation) for s in transformer.spans_], discrete
+        )
+        cond_dim = sum(n for _, n in discrete)
+        self.generator_ = Generator(
+            config.embedding_dim + cond_dim, config.generator_dims, self.layout_.dim
+        )
+        self.generator_.load_state_dict(generator_state)
+        self.generator_.to(self.device_).eval()
+        self._set_sampling_state(counts)
+        self.history_ = history
+        self._seed = int(extra.get("seed", 0))
+        self.n_features_in_ = len(transformer.metadata_.columns)
+        self.feature_names_in_ = np.asarray(transformer.metadata_.names, dtype=object)
+        self.fit_seconds_ = float(extra.get("fit_seconds", float("nan")))
+        return self
+
+
+# ---------------------------------------------------------------------- helpers
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA when available, else CPU."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto'.")
+    return resolved
+
+
+def _seed(random_state: int | None) -> int:
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**62))
+    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
+        raise ValueError(f"random_state must be an int or None, got {random_state!r}.")
+    return int(random_state) % 2**62
+
+
+class _torch_seeded:
+    """Seed torch's default generator for a block and restore its state afterwards, so
+    that parameter initialization is reproducible without touching the caller's RNG."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def __enter__(self):
+        self.state = torch.random.get_rng_state()
+        self.cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        torch.manual_seed(self.seed)
+
+    def __exit__(self, *exc):
+        torch.random.set_rng_state(self.state)
+        if self.cuda is not None:
+            torch.cuda.set_rng_state_all(self.cuda)
+
+
+def _check_positive_int(name: str, value: Any, allow_zero: bool = False) -> None:
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not ok or value < (0 if allow_zero else 1):
+        bound = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{name} must be {bound} integer, got {value!r}.")
+
+
+class _Bar:
+    def __init__(self, total: int):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="training", unit="epoch", leave=True)
+
+    def update_record(self, record: EpochRecord) -> None:
+        self.bar.set_postfix(
+            G=f"{record.generator_loss:.3f}",
+            C=f"{record.critic_loss:.3f}",
+            cover=f"{record.mode_coverage:.2f}",
+            refresh=False,
+        )
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress(verbose: bool, total: int) -> _Bar | None:
+    return _Bar(total) if verbose else None

@@ -1,0 +1,191 @@
+"""The training loop: critic steps, generator steps, per-epoch history and callbacks.
+
+Everything inside an epoch stays on the device: batches come from the sampler's index
+tensors, randomness from one ``torch.Generator``, and losses are accumulated as tensors
+and read back once per epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from tabgan.model import (
+    Critic,
+    GANConfig,
+    Generator,
+    OutputActivation,
+    SpanLayout,
+    conditional_loss,
+    gradient_penalty,
+)
+from tabgan.sampler import ConditionalSampler
+
+__all__ = ["GANTrainer", "EpochRecord"]
+
+
+@dataclass
+class EpochRecord:
+    """One row of the training history."""
+
+    epoch: int
+    generator_loss: float
+    critic_loss: float
+    mode_coverage: float  # share of the real data's categories and modes a batch covers
+    seconds: float
+
+
+class GANTrainer:
+    """Owns the generator, the critic and their optimizers for one fit."""
+
+    def __init__(
+        self,
+        config: GANConfig,
+        layout: SpanLayout,
+        sampler: ConditionalSampler,
+        *,
+        device: torch.device,
+        generator: torch.Generator,
+    ):
+        self.config = config
+        self.layout = layout.to(device)
+        self.sampler = sampler
+        self.device = device
+        self.rng = generator
+        data_dim = layout.dim
+        cond_dim = sampler.cond_dim
+        self.generator = Generator(
+            config.embedding_dim + cond_dim, config.generator_dims, data_dim
+        ).to(device)
+        self.critic = Critic(
+            data_dim + cond_dim, config.critic_dims, config.pac, config.dropout
+        ).to(device)
+        self.activation = OutputActivation(self.layout, config.gumbel_tau)
+        self.g_opt = torch.optim.Adam(
+            self.generator.parameters(),
+            lr=config.generator_lr,
+            betas=config.betas,
+            weight_decay=config.generator_decay,
+        )
+        self.c_opt = torch.optim.Adam(
+            self.critic.parameters(),
+            lr=config.critic_lr,
+            betas=config.betas,
+            weight_decay=config.critic_decay,
+        )
+        # Which (span, slot) pairs the real data uses, for the mode-coverage figure.
+        real_slots = sampler.data.new_zeros(self.layout.soft_index.shape, dtype=torch.bool)
+        padded = torch.cat([sampler.data, sampler.data.new_zeros(len(sampler.data), 1)], 1)
+        for start in range(0, len(padded), 65536):
+            real_slots |= padded[start : start + 65536][:, self.layout.soft_index].gt(0.5).any(0)
+        self._real_slots = real_slots
+
+    # ------------------------------------------------------------------ pieces
+    def noise(self, batch: int) -> torch.Tensor:
+        return torch.randn(
+            batch, self.config.embedding_dim, generator=self.rng, device=self.device
+        )
+
+    def _fake(self, batch: int, condition) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw and activated generator output for ``condition``."""
+        z = self.noise(batch)
+        if condition is not None:
+            z = torch.cat([z, condition.vector], dim=1)
+        raw = self.generator(z)
+        return raw, self.activation(raw, self.rng)
+
+    def critic_step(self, batch: int) -> torch.Tensor:
+        condition = self.sampler.train_condition(batch, self.rng)
+        with torch.no_grad():  # the critic step builds no generator gradients
+            _, fake = self._fake(batch, condition)
+        if condition is not None:
+            perm = torch.randperm(batch, generator=self.rng, device=self.device)
+            shuffled = type(condition)(*(t[perm] for t in
+                                         (condition.vector, condition.column, condition.category)))
+            real = self.sampler.real_batch(shuffled, batch, self.rng)
+            fake = torch.cat([fake, condition.vector], dim=1)
+            real = torch.cat([real, shuffled.vector], dim=1)
+        else:
+            real = self.sampler.real_batch(None, batch, self.rng)
+        penalty = gradient_penalty(self.critic, real, fake, self.rng, self.config.gp_lambda)
+        loss = self.critic(fake).mean() - self.critic(real).mean()
+        self.c_opt.zero_grad(set_to_none=True)
+        (loss + penalty).backward()
+        self.c_opt.step()
+        return loss.detach()
+
+    def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        condition = self.sampler.train_condition(batch, self.rng)
+        raw, fake = self._fake(batch, condition)
+        if condition is not None:
+            scores = self.critic(torch.cat([fake, condition.vector], dim=1))
+            cross_entropy = conditional_loss(
+                raw, self.layout, condition.column, condition.category
+            )
+        else:
+            scores = self.critic(fake)
+            cross_entropy = torch.zeros((), device=self.device)
+        loss = -scores.mean() + cross_entropy
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.g_opt.step()
+        return loss.detach(), fake.detach()
+
+    def coverage(self, fake: torch.Tensor) -> torch.Tensor:
+        """Share of the real data's categories and modes that ``fake`` hits at least once."""
+        padded = torch.cat([fake, fake.new_full((len(fake), 1), float("-inf"))], 1)
+        scores = padded[:, self.layout.soft_index]  # (B, S, L)
+        hit = torch.zeros_like(self._real_slots)
+        choice = scores.argmax(-1)  # (B, S)
+        hit.scatter_(1, choice.T, True)
+        real = self._real_slots
+        return (hit & real).sum() / real.sum().clamp_min(1)
+
+    # ------------------------------------------------------------------ loop
+    def fit(
+        self,
+        *,
+        epochs: int,
+        steps_per_epoch: int,
+        deadline: float | None = None,
+        callback: Callable[[EpochRecord], bool | None] | None = None,
+        progress=None,
+    ) -> list[EpochRecord]:
+        """Train for ``epochs`` (or until ``deadline``, a ``time.perf_counter`` value, or
+        until ``callback`` returns True). Returns the history."""
+        cfg = self.config
+        batch = cfg.batch_size
+        history: list[EpochRecord] = []
+        self.generator.train()
+        self.critic.train()
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            g_sum = torch.zeros((), device=self.device)
+            c_sum = torch.zeros((), device=self.device)
+            fake = None
+            for _ in range(steps_per_epoch):
+                for _ in range(cfg.critic_steps):
+                    c_sum += self.critic_step(batch)
+                g_loss, fake = self.generator_step(batch)
+                g_sum += g_loss
+            cover = self.coverage(fake)
+            values = torch.stack([g_sum / steps_per_epoch,
+                                  c_sum / (steps_per_epoch * cfg.critic_steps), cover]).tolist()
+            record = EpochRecord(
+                epoch=epoch + 1,
+                generator_loss=values[0],
+                critic_loss=values[1],
+                mode_coverage=values[2],
+                seconds=time.perf_counter() - start,
+            )
+            history.append(record)
+            if progress is not None:
+                progress(record)
+            if callback is not None and callback(record):
+                break
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+        return history
