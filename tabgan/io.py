@@ -15,6 +15,7 @@ from tabgan.errors import DataError
 __all__ = ["read_table", "write_table", "atomic_path", "atomic_write_text", "table_format"]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
 
 
 def table_format(path: str | os.PathLike) -> str:
@@ -23,11 +24,9 @@ def table_format(path: str | os.PathLike) -> str:
     for suffix in reversed(suffixes):
         if suffix in _FORMATS:
             return _FORMATS[suffix]
-        if suffix not in (".gz", ".bz2", ".zip", ".xz", ".zst"):
+        if suffix not in _COMPRESSIONS:
             break
-    raise DataError(
-        f"cannot tell the format of {str(path)!r}; use a .csv or .parquet file name."
-    )
+    raise DataError(f"cannot tell the format of {str(path)!r}; use a .csv or .parquet file name.")
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -71,4 +70,6 @@ def write_table(data: pd.DataFrame, path: str | os.PathLike) -> None:
         if fmt == "parquet":
             data.to_parquet(tmp, index=False)
         else:
-            data.to_csv(tmp, index=False)
+            # The temporary name ends in .tmp: say the compression the target's name asks for.
+            compression = _COMPRESSIONS.get(Path(path).suffix.lower())
+            data.to_csv(tmp, index=False, compression=compression)

@@ -243,12 +243,18 @@ class Metadata:
         discrete_columns: Iterable | None = None,
         metadata: Metadata | Mapping | str | os.PathLike | None = None,
         max_discrete_values: int = DEFAULT_MAX_DISCRETE_VALUES,
+        schema_only: bool = False,
     ) -> Metadata:
         """Infer every column's kind, keeping whatever ``metadata`` declares.
 
         ``discrete_columns`` forces those columns to be categorical. ``metadata`` may
         describe some columns only; the rest are inferred. The table is checked first
         (see :func:`check_table`).
+
+        With ``schema_only`` (the differentially private mode) kinds come from the dtypes
+        alone, never from the values: bool, category and string columns are categorical,
+        integer dtypes integer, float dtypes continuous, datetime64 datetime. Declare
+        anything else (a low-cardinality numeric column, date strings) in the metadata.
         """
         check_table(data)
         given = _coerce_metadata(metadata)
@@ -274,9 +280,14 @@ class Metadata:
                 column = _complete(declared, series)
             elif name in discrete:
                 column = _complete(ColumnMetadata(name, "categorical"), series)
+            elif schema_only:
+                column = _schema_kind(name, series)
             else:
                 column = _infer_column(name, series, max_discrete_values)
-            _check_column(column, series)
+            if schema_only:
+                _check_schema_column(column, series)
+            else:
+                _check_column(column, series)
             columns.append(column)
         return cls(columns)
 
@@ -400,6 +411,36 @@ def _looks_like_identifier(series: pd.Series, n_distinct: int) -> bool:
 
 
 # ---------------------------------------------------------------------- inference
+def _schema_kind(name: Any, series: pd.Series) -> ColumnMetadata:
+    """A column's kind from its dtype alone."""
+    dtype = str(series.dtype)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return ColumnMetadata(name, "datetime", dtype=dtype)
+    if _is_numeric(series):
+        kind = "integer" if pd.api.types.is_integer_dtype(series) else "continuous"
+        return ColumnMetadata(name, kind, dtype=dtype)
+    column = ColumnMetadata(name, "categorical", dtype=dtype)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        column.ordered = bool(series.dtype.ordered)
+    return column
+
+
+def _check_schema_column(column: ColumnMetadata, series: pd.Series) -> None:
+    """The checks of a declared kind that read no values."""
+    numeric = _is_numeric(series) or pd.api.types.is_datetime64_any_dtype(series)
+    if column.kind in ("continuous", "integer") and not _is_numeric(series):
+        raise MetadataError(
+            f"column {column.name!r} is declared {column.kind} but holds {series.dtype} values; "
+            "declare it categorical, or convert it with pd.to_numeric."
+        )
+    if column.kind == "datetime" and not numeric and column.datetime_format is None:
+        raise MetadataError(
+            f"column {column.name!r} is declared datetime but is not datetime64; under "
+            "differential privacy its format is not read from the data: give its "
+            "datetime_format in the metadata, or convert it with pd.to_datetime."
+        )
+
+
 def _infer_column(name: Any, series: pd.Series, max_discrete_values: int) -> ColumnMetadata:
     dtype = str(series.dtype)
     if pd.api.types.is_bool_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype):

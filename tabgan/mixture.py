@@ -65,38 +65,57 @@ def fit_mixtures(
     tol: float = 1e-6,
     reg_covar: float = 1e-6,
     kmeans_iter: int = 10,
+    weights: list[np.ndarray] | None = None,
 ) -> list[Mixture]:
     """Fit one Dirichlet-process Gaussian mixture per column of finite values.
 
     Each column is standardized, reduced to its distinct values with counts, and fitted by
     variational EM. Modes whose weight falls under ``weight_threshold`` are dropped and the
     remaining weights renormalized. A column with a single distinct value gets one mode.
+
+    With ``weights``, each column is a sorted array of distinct values (e.g. histogram bin
+    centres) and its weights are their (possibly fractional, noisy) counts.
     """
     results: list[Mixture | None] = [None] * len(columns)
     prepared = []
     refs = {}
     for i, values in enumerate(columns):
         values = np.asarray(values, dtype=np.float64)
+        w_in = None
+        if weights is not None:
+            w_in = np.asarray(weights[i], dtype=np.float64)
+            if not (w_in > 0).any():
+                w_in = np.ones_like(w_in)
+            values, w_in = values[w_in > 0], w_in[w_in > 0]
         low, high = float(values.min()), float(values.max())
         # Divide by the largest magnitude first, so that neither the squares in std()
         # overflow (|x| > 1e154) nor underflow (|x| < 1e-154) and collapse the column.
         ref = max(abs(low), abs(high))
         scaled = values / ref if low != high else values
-        center = float(scaled.mean())
-        scale = float(scaled.std())
+        center = float(np.average(scaled, weights=w_in))
+        scale = float(np.sqrt(np.average((scaled - center) ** 2, weights=w_in)))
         if low == high or scale == 0.0 or not np.isfinite(scale):
             # A constant column: one mode, with a unit spread so that alpha stays 0.
             center = low if low == high else center * ref
             spread = max(abs(center) * 1e-6, 1e-6)
             results[i] = Mixture(np.ones(1), np.array([center]), np.array([spread]))
             continue
-        uniq, counts = np.unique((scaled - center) / scale, return_counts=True)
+        if w_in is None:
+            uniq, counts = np.unique((scaled - center) / scale, return_counts=True)
+        else:
+            uniq, counts = (scaled - center) / scale, w_in
         refs[i] = (ref, low, high)
         prepared.append((i, center, scale, uniq, counts.astype(np.float64)))
 
     for block, width in _blocks(prepared, n_components):
         fitted = _fit_block(
-            block, width, n_components, weight_concentration_prior, max_iter, tol, reg_covar,
+            block,
+            width,
+            n_components,
+            weight_concentration_prior,
+            max_iter,
+            tol,
+            reg_covar,
             kmeans_iter,
         )
         for (i, center, scale, _, _), (w, m, v) in zip(block, fitted, strict=True):
@@ -178,8 +197,10 @@ def _fit_block(block, width, n_components, gamma0, max_iter, tol, reg_covar, kme
         log_prob = log_gauss + 0.5 * (log_lambda - 1.0 / mean_prec)[:, None, :]
         dg_sum = digamma(conc_a + conc_b)
         dg_b = digamma(conc_b) - dg_sum
-        log_weights = digamma(conc_a) - dg_sum + np.concatenate(
-            [np.zeros((n_cols, 1)), np.cumsum(dg_b, axis=1)[:, :-1]], axis=1
+        log_weights = (
+            digamma(conc_a)
+            - dg_sum
+            + np.concatenate([np.zeros((n_cols, 1)), np.cumsum(dg_b, axis=1)[:, :-1]], axis=1)
         )
         weighted = log_prob + log_weights[:, None, :]
         weighted = np.where(comp_mask[:, None, :], weighted, -np.inf)
@@ -202,8 +223,12 @@ def _fit_block(block, width, n_components, gamma0, max_iter, tol, reg_covar, kme
     means = (beta0 * mean0 + nk * xk) / mean_prec
     dof = dof0 + nk
     covs = (cov0 + nk * sk + nk * beta0 / mean_prec * (xk - mean0) ** 2) / dof
-    weights = conc_a / (conc_a + conc_b) * np.concatenate(
-        [np.ones((n_cols, 1)), np.cumprod(conc_b / (conc_a + conc_b), axis=1)[:, :-1]], axis=1
+    weights = (
+        conc_a
+        / (conc_a + conc_b)
+        * np.concatenate(
+            [np.ones((n_cols, 1)), np.cumprod(conc_b / (conc_a + conc_b), axis=1)[:, :-1]], axis=1
+        )
     )
     weights = np.where(comp_mask, weights, 0.0)
     weights = weights / weights.sum(axis=1, keepdims=True)

@@ -216,22 +216,30 @@ def _split_linear(pieces: list[torch.Tensor], weight: torch.Tensor, bias: torch.
 
 class Critic(nn.Module):
     """Scores packs of ``pac`` rows: input ``(B, dim)`` with B a multiple of pac, output
-    ``(B / pac, 1)``."""
+    ``(B / pac, 1)``.
+
+    Dropout masks are drawn from ``self.rng`` (a ``torch.Generator``) when one is set, so
+    that training is reproducible without the global generator.
+    """
 
     def __init__(self, input_dim: int, hidden: Sequence[int], pac: int, dropout: float):
         super().__init__()
         self.pac = pac
         self.pac_dim = input_dim * pac
-        layers: list[nn.Module] = []
-        dim = self.pac_dim
-        for width in hidden:
-            layers += [nn.Linear(dim, width), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
-            dim = width
-        layers.append(nn.Linear(dim, 1))
-        self.seq = nn.Sequential(*layers)
+        self.dropout = dropout
+        self.rng: torch.Generator | None = None
+        dims = [self.pac_dim, *hidden]
+        self.hidden = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
+        self.out = nn.Linear(dims[-1], 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.seq(x.reshape(-1, self.pac_dim))
+        h = x.reshape(-1, self.pac_dim)
+        for layer in self.hidden:
+            h = F.leaky_relu(layer(h), 0.2)
+            if self.training and self.dropout > 0:
+                keep = torch.rand(h.shape, generator=self.rng, device=h.device) >= self.dropout
+                h = h * keep / (1.0 - self.dropout)
+        return self.out(h)
 
 
 def gradient_penalty(

@@ -86,6 +86,7 @@ class ConditionalSampler:
         sampler.data = data
         sampler.n_rows = len(data)
         # Rows sorted by category within each column, and each category's segment.
+        sampler.codes = codes  # (C, n) category of every row in every categorical column
         sampler._rows = torch.argsort(codes, dim=1, stable=True)  # (C, n)
         sampler._seg_count = counts.long()  # (C, W)
         sampler._seg_start = torch.cumsum(sampler._seg_count, dim=1) - sampler._seg_count
@@ -126,6 +127,24 @@ class ConditionalSampler:
         col = torch.full((batch,), column, dtype=torch.long, device=self.device)
         cat = torch.full((batch,), category, dtype=torch.long, device=self.device)
         return self._condition(col, cat)
+
+    # ------------------------------------------------------------------ private mode
+    def anchored_batch(
+        self, sample_rate: float, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, Condition | None]:
+        """Poisson sampling: every row joins the batch independently with probability
+        ``sample_rate``; each sampled row is conditioned on its own category in a uniformly
+        chosen categorical column. Returns the row indices and their conditions. The batch
+        size is random (and may be 0), as the privacy analysis assumes."""
+        mask = torch.rand(self.n_rows, generator=generator, device=self.device) < sample_rate
+        rows = torch.nonzero(mask, as_tuple=False).flatten()
+        if self.n_columns == 0:
+            return rows, None
+        column = torch.randint(
+            self.n_columns, (len(rows),), generator=generator, device=self.device
+        )
+        category = self.codes[column, rows]
+        return rows, self._condition(column, category)
 
     # ------------------------------------------------------------------ real rows
     def rows_for(

@@ -50,6 +50,22 @@ class TabGAN(BaseEstimator):
         Network and optimizer settings; see :class:`tabgan.model.GANConfig`.
     max_modes, max_fit_rows:
         Transformer settings; see :class:`tabgan.transform.TableTransformer`.
+    epsilon:
+        Train with differential privacy at this target epsilon (None: no DP). The guarantee
+        covers everything that reads the data: preprocessing and training. See
+        ``docs/privacy.md``.
+    delta:
+        DP delta; default ``1 / n**1.1``. A delta of ``1/n`` or more is refused.
+    max_grad_norm:
+        DP-SGD clipping norm of each record's critic-loss gradient.
+    preprocessing_share:
+        Share of epsilon spent on private preprocessing (histograms, category counts) when
+        the metadata does not make those facts public.
+    accountant:
+        ``"rdp"`` or ``"prv"`` (Opacus's accountants); it composes every mechanism.
+    secure_mode:
+        Draw DP noise with Opacus's floating-point-attack-resistant sampler (slower, and
+        not reproducible by ``random_state``).
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
     random_state:
@@ -90,6 +106,12 @@ class TabGAN(BaseEstimator):
         log_frequency: bool = _DEFAULTS.log_frequency,
         max_modes: int = 10,
         max_fit_rows: int = 20_000,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        max_grad_norm: float = 1.0,
+        preprocessing_share: float = 0.1,
+        accountant: str = "rdp",
+        secure_mode: bool = False,
         device: str = "auto",
         random_state: int | None = None,
         verbose: bool = True,
@@ -113,6 +135,12 @@ class TabGAN(BaseEstimator):
         self.log_frequency = log_frequency
         self.max_modes = max_modes
         self.max_fit_rows = max_fit_rows
+        self.epsilon = epsilon
+        self.delta = delta
+        self.max_grad_norm = max_grad_norm
+        self.preprocessing_share = preprocessing_share
+        self.accountant = accountant
+        self.secure_mode = secure_mode
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -168,6 +196,8 @@ class TabGAN(BaseEstimator):
         categories. ``callback(model, record)`` runs after every epoch; returning True stops
         training (enough to write early stopping).
         """
+        if self.epsilon is not None:
+            return self._fit_private(data, discrete_columns, metadata, callback)
         started = time.perf_counter()
         seed = _seed(self.random_state)
         torch_rng_seed, np_seed = seed, seed + 1
@@ -208,6 +238,119 @@ class TabGAN(BaseEstimator):
         finally:
             if bar:
                 bar.close()
+        self.history_ = pd.DataFrame([vars(r) for r in history])
+        self.n_features_in_ = data.shape[1]
+        self.feature_names_in_ = np.asarray(list(data.columns), dtype=object)
+        self.fit_seconds_ = time.perf_counter() - started
+        self.generator_.eval()
+        return self
+
+    def _fit_private(self, data, discrete_columns, metadata, callback) -> TabGAN:
+        """``fit`` under differential privacy: see :mod:`tabgan.privacy`."""
+        from tabgan import privacy
+        from tabgan.errors import PrivacyError
+        from tabgan.train import DPGANTrainer
+
+        started = time.perf_counter()
+        if not (isinstance(self.epsilon, int | float) and self.epsilon > 0):
+            raise PrivacyError(f"epsilon must be a positive number, got {self.epsilon!r}.")
+        if not 0 < self.preprocessing_share < 1:
+            raise PrivacyError("preprocessing_share must lie strictly between 0 and 1.")
+        if self.max_grad_norm <= 0:
+            raise PrivacyError("max_grad_norm must be positive.")
+        meta = Metadata.infer(
+            data, discrete_columns=discrete_columns, metadata=metadata, schema_only=True
+        )
+        n = len(data)
+        delta = privacy.default_delta(n) if self.delta is None else float(self.delta)
+        privacy.check_delta(delta, n)
+        seed = _seed(self.random_state)
+        device = resolve_device(self.device)
+        np_rng = np.random.default_rng(seed + 1)
+        transformer = TableTransformer(
+            max_modes=self.max_modes, max_fit_rows=self.max_fit_rows, random_state=seed + 2
+        )
+        stats, mechanisms, public = privacy.private_statistics(
+            data,
+            meta,
+            epsilon=self.preprocessing_share * self.epsilon,
+            delta=delta,
+            accountant=self.accountant,
+            rng=np_rng,
+            to_float=lambda m, series: _numeric_values(transformer, m, series),
+        )
+        transformer.fit_private(meta, stats)
+        config = self._config(n)
+        config.pac = 1  # one record per clipped sample
+        matrix = transformer.transform(data).to(device)
+        discrete = [(d.data_offset, d.n_categories) for d in transformer.discrete_]
+        sampler = ConditionalSampler.from_data(matrix, discrete)
+        width = max((k for _, k in discrete), default=1)
+        counts = torch.zeros(len(discrete), width)
+        by_name = {s.name: s for s in stats}
+        for i, info in enumerate(transformer.discrete_):
+            c = torch.tensor(by_name[info.name].counts, dtype=torch.float32)
+            counts[i, : len(c)] = c
+        prior = ConditionalSampler(counts.to(device), [k for _, k in discrete],
+                                   log_frequency=config.log_frequency)
+        sample_rate = min(1.0, config.batch_size / n)
+        steps_per_epoch = max(1, round(1 / sample_rate))
+        total_steps = config.epochs * steps_per_epoch * config.critic_steps
+        ledger_delta = delta - sum(m.extra_delta for m in mechanisms)
+        sigma = privacy.calibrate_noise(
+            target_epsilon=float(self.epsilon),
+            delta=ledger_delta,
+            sample_rate=sample_rate,
+            steps=total_steps,
+            fixed=mechanisms,
+            accountant=self.accountant,
+        )
+        layout = SpanLayout.build([(s.dim, s.activation) for s in transformer.spans_], discrete)
+        rng = torch.Generator(device=device).manual_seed(seed)
+        with _torch_seeded(seed):
+            trainer = DPGANTrainer(
+                config, layout, sampler, prior, device=device, generator=rng,
+                noise_multiplier=sigma, max_grad_norm=self.max_grad_norm,
+                sample_rate=sample_rate, secure_mode=self.secure_mode,
+            )
+        self.transformer_ = transformer
+        self.metadata_ = meta
+        self.config_ = config
+        self.device_ = device
+        self.generator_ = trainer.generator
+        self.layout_ = layout
+        self._set_sampling_state(counts)
+        self._seed = seed
+        deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
+        bar = _progress(self.verbose, config.epochs)
+        if callback is not None:
+            raise PrivacyError(
+                "a callback cannot be used under differential privacy: nothing may be selected "
+                "on the real data. Train without it."
+            )
+        try:
+            history = trainer.fit(
+                epochs=config.epochs,
+                steps_per_epoch=steps_per_epoch,
+                deadline=deadline,
+                progress=bar.update_record if bar else None,
+            )
+        finally:
+            if bar:
+                bar.close()
+        sgd = privacy.Mechanism("training", "critic DP-SGD", sigma, sample_rate,
+                                trainer.steps_taken)
+        self.privacy_ledger_ = privacy.PrivacyLedger(
+            target_epsilon=float(self.epsilon),
+            delta=delta,
+            accountant=self.accountant,
+            mechanisms=[*mechanisms, sgd],
+            max_grad_norm=float(self.max_grad_norm),
+            expected_batch_size=trainer.expected_batch,
+            n_rows=n,
+            secure_mode=bool(self.secure_mode),
+            public=public,
+        )
         self.history_ = pd.DataFrame([vars(r) for r in history])
         self.n_features_in_ = data.shape[1]
         self.feature_names_in_ = np.asarray(list(data.columns), dtype=object)
@@ -364,6 +507,13 @@ class TabGAN(BaseEstimator):
 
 
 # ---------------------------------------------------------------------- helpers
+def _numeric_values(transformer: TableTransformer, meta, series: pd.Series) -> np.ndarray:
+    """A numeric or datetime column as float64 (datetimes in seconds), NaN for nulls."""
+    from tabgan.transform import _NumericColumn
+
+    return _NumericColumn(meta).to_float(series)
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` is CUDA when available, else CPU."""
     if isinstance(device, torch.device):

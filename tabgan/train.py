@@ -63,6 +63,7 @@ class GANTrainer:
         self.critic = Critic(
             data_dim + cond_dim, config.critic_dims, config.pac, config.dropout
         ).to(device)
+        self.critic.rng = generator
         self.activation = OutputActivation(self.layout, config.gumbel_tau)
         self.g_opt = torch.optim.Adam(
             self.generator.parameters(),
@@ -189,3 +190,109 @@ class GANTrainer:
             if deadline is not None and time.perf_counter() >= deadline:
                 break
         return history
+
+
+class DPGANTrainer(GANTrainer):
+    """Training under differential privacy.
+
+    The critic takes DP-SGD steps: rows are drawn by Poisson sampling at ``sample_rate``,
+    each paired with a generated row under that row's own condition (record-anchored), and
+    each record's whole WGAN-GP loss, its gradient penalty included, is clipped to
+    ``max_grad_norm`` (pac is 1: one record per clipped sample). Opacus's optimizer adds the
+    Gaussian noise and divides by the expected batch size, a public constant. The generator
+    never sees real rows: it learns through the private critic, with conditions drawn from
+    the private category counts, so it is post-processing.
+
+    During the critic step the generator runs in eval mode: batch-norm statistics of the
+    batch would otherwise let one record's condition change every other record's fake row.
+    """
+
+    def __init__(
+        self,
+        config: GANConfig,
+        layout: SpanLayout,
+        sampler: ConditionalSampler,
+        prior: ConditionalSampler,
+        *,
+        device: torch.device,
+        generator: torch.Generator,
+        noise_multiplier: float,
+        max_grad_norm: float,
+        sample_rate: float,
+        secure_mode: bool = False,
+    ):
+        super().__init__(config, layout, sampler, device=device, generator=generator)
+        from opacus.optimizers import DPOptimizerFastGradientClipping
+
+        # The coverage figure must not read the real rows: count every slot as present.
+        self._real_slots = self.layout.soft_index < self.layout.dim
+
+        self.prior = prior  # conditions from the private counts, for the generator step
+        self.sample_rate = sample_rate
+        self.max_grad_norm = max_grad_norm
+        self.expected_batch = max(1, round(sample_rate * sampler.n_rows))
+        self.c_opt = DPOptimizerFastGradientClipping(
+            self.c_opt,
+            noise_multiplier=noise_multiplier,
+            max_grad_norm=max_grad_norm,
+            expected_batch_size=self.expected_batch,
+            loss_reduction="mean",
+            generator=None if secure_mode else generator,
+            secure_mode=secure_mode,
+        )
+        self.steps_taken = 0
+
+    def critic_step(self, batch: int) -> torch.Tensor:
+        from tabgan.clipping import clip_and_sum
+
+        rows, condition = self.sampler.anchored_batch(self.sample_rate, self.rng)
+        n = len(rows)
+        self.c_opt.zero_grad(set_to_none=True)
+        params = dict(self.critic.named_parameters())
+        if n > 0:
+            self.generator.eval()
+            with torch.no_grad():
+                z = self.noise(n)
+                if condition is not None:
+                    z = torch.cat([z, condition.vector], dim=1)
+                fake = self.activation(self.generator(z), self.rng)
+            self.generator.train()
+            real = self.sampler.data[rows]
+            if condition is not None:
+                fake = torch.cat([fake, condition.vector], dim=1)
+                real = torch.cat([real, condition.vector], dim=1)
+            alpha = torch.rand(n, 1, generator=self.rng, device=self.device)
+            clipped = clip_and_sum(
+                self.critic, real, fake, alpha, self.config.gp_lambda, self.max_grad_norm,
+                generator=self.rng,
+            )
+            for name, p in params.items():
+                p.grad = clipped.grads[name].to(p.dtype)
+            loss = clipped.losses.sum() / self.expected_batch
+        else:  # an empty Poisson batch still takes a (pure-noise) step
+            for p in params.values():
+                p.grad = torch.zeros_like(p)
+            loss = torch.zeros((), device=self.device)
+        self.c_opt.step()
+        self.steps_taken += 1
+        return loss.detach()
+
+    def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        condition = self.prior.train_condition(batch, self.rng)
+        raw, fake = self._fake(batch, condition)
+        if condition is not None:
+            scores = self.critic(torch.cat([fake, condition.vector], dim=1))
+            cross_entropy = conditional_loss(
+                raw, self.layout, condition.column, condition.category
+            )
+        else:
+            scores = self.critic(fake)
+            cross_entropy = torch.zeros((), device=self.device)
+        loss = -scores.mean() + cross_entropy
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.g_opt.step()
+        # The critic's gradients from this step are not part of any DP-SGD update.
+        for p in self.critic.parameters():
+            p.grad = None
+        return loss.detach(), fake.detach()

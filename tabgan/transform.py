@@ -113,6 +113,16 @@ class _NumericColumn:
             finite = rng.choice(finite, size=max_rows, replace=False)
         return finite
 
+    def fit_statistics(self, stat) -> tuple[np.ndarray, np.ndarray]:
+        """Take the range and null rate from private statistics; return the histogram
+        (bin centres, noisy counts) the mixture is fitted to."""
+        edges = np.asarray(stat.edges, dtype=np.float64)
+        self.nullable = bool(stat.null_count > 0)
+        self.low, self.high = (float(b) for b in stat.bounds)
+        self.step_ns = 10**9 if self.meta.kind == "datetime" else 1
+        self.lenient = True
+        return (edges[:-1] + edges[1:]) / 2, np.asarray(stat.counts, dtype=np.float64)
+
     @property
     def n_modes(self) -> int:
         return len(self.mixture.weights) + int(self.nullable)
@@ -128,6 +138,10 @@ class _NumericColumn:
     def transform(self, series: pd.Series, out: np.ndarray, rng: np.random.Generator) -> None:
         values = self.to_float(series)
         null = np.isnan(values)
+        if null.any() and not self.nullable and getattr(self, "lenient", False):
+            # Private fit without a null slot: a null becomes the mixture's mean.
+            values = np.where(null, float(self.mixture.weights @ self.mixture.means), values)
+            null = np.zeros_like(null)
         if null.any() and not self.nullable:
             raise UnexpectedNullError(
                 f"column {self.meta.name!r} had no nulls when the transformer was fitted but "
@@ -234,6 +248,12 @@ class _CategoricalColumn:
         self.categories = cats
         self._build_index()
 
+    def fit_statistics(self, stat) -> None:
+        """Take the (privately released) categories; unreleased values become nulls."""
+        self.categories = list(stat.categories)
+        self.lenient = True
+        self._build_index()
+
     def _build_index(self) -> None:
         values = [c for c in self.categories if c is not None]
         self._index = pd.Index(values, dtype=object if not values else None)
@@ -257,6 +277,9 @@ class _CategoricalColumn:
         remap = np.array([i for i, c in enumerate(self.categories) if c is not None] + [-1])
         codes = remap[codes]
         unseen = (codes == -1) & ~null
+        if unseen.any() and getattr(self, "lenient", False) and self._null_code >= 0:
+            null = null | unseen  # suppressed under privacy: encoded as missing
+            unseen[:] = False
         if unseen.any():
             bad = pd.unique(series[unseen])[:5]
             known = f"{self.categories[:20]}{' ...' if len(self.categories) > 20 else ''}"
@@ -423,6 +446,38 @@ class TableTransformer:
         numeric = [c for c in self._columns if isinstance(c, _NumericColumn)]
         mixtures = fit_mixtures(
             samples,
+            n_components=self.max_modes,
+            weight_concentration_prior=self.weight_prior,
+            weight_threshold=self.weight_threshold,
+        )
+        for col, mixture in zip(numeric, mixtures, strict=True):
+            col.mixture = mixture
+        self._layout()
+        return self
+
+    def fit_private(self, metadata: Metadata, statistics: list) -> TableTransformer:
+        """Fit from private statistics (see :mod:`tabgan.privacy`) without reading data:
+        ranges, null rates and categories as released, mixtures fitted to noisy histograms.
+        Values the statistics did not release are encoded as missing by ``transform``."""
+        self.metadata_ = metadata
+        self._rng = np.random.default_rng(self.random_state)
+        self._columns = [_COLUMN_TYPES[m.kind](m) for m in metadata.columns]
+        by_name = {s.name: s for s in statistics}
+        centres, counts = [], []
+        for col in self._columns:
+            if isinstance(col, _IdColumn):
+                continue
+            stat = by_name[col.meta.name]
+            if isinstance(col, _NumericColumn):
+                c, w = col.fit_statistics(stat)
+                centres.append(c)
+                counts.append(w)
+            else:
+                col.fit_statistics(stat)
+        numeric = [c for c in self._columns if isinstance(c, _NumericColumn)]
+        mixtures = fit_mixtures(
+            centres,
+            weights=counts,
             n_components=self.max_modes,
             weight_concentration_prior=self.weight_prior,
             weight_threshold=self.weight_threshold,

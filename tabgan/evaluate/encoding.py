@@ -7,7 +7,8 @@ and datetime ones. From there it gives
 - ``discretize``: bin codes (real-quantile bins for numbers, categories for the rest), for
   marginals and contingency tables;
 - ``embed``: a float32 matrix for distances, in which every column weighs at most 1: numbers
-  pass through the real empirical CDF (so the scale is [0, 1] and outliers do not dominate),
+  pass through the real empirical CDF, smoothed through 100 quantile knots (so the scale is
+  [0, 1] and outliers do not dominate),
   categories are one-hot vectors scaled so that two different categories are at distance 1;
 - ``model_matrix``: features for the gradient-boosted models (raw numbers, category codes).
 
@@ -29,6 +30,7 @@ __all__ = ["TableEncoder", "PreparedTable"]
 
 _ONE_HOT = np.float32(np.sqrt(0.5))  # two different one-hot categories are at distance 1
 _HGB_MAX_CODE = 254  # HistGradientBoosting takes category codes below 255
+_CDF_KNOTS = 100  # quantile knots of the smooth empirical CDF used to scale numbers
 
 
 @dataclass
@@ -91,9 +93,7 @@ class TableEncoder:
             else:
                 values = numeric_values(series, spec, "real")
                 finite = np.sort(values[~np.isnan(values)])
-                unique, first = np.unique(finite, return_index=True)
-                last = np.r_[first[1:], len(finite)]
-                self.ecdf_[spec.name] = (unique, (first + last) / (2.0 * len(finite)))
+                self.ecdf_[spec.name] = _smooth_cdf(finite)
                 self.edges_[spec.name] = _quantile_edges(finite, self.n_bins)
                 self.coverage_edges_[spec.name] = _quantile_edges(finite, self.coverage_bins)
                 self.has_null_[spec.name] = bool(np.isnan(values).any())
@@ -164,7 +164,7 @@ class TableEncoder:
         return codes, len(edges) + 2
 
     def ecdf(self, name: Any, values: np.ndarray) -> np.ndarray:
-        """Values mapped through the real table's empirical CDF (mid-ranks), into [0, 1]."""
+        """Values mapped through the real table's smoothed empirical CDF, into [0, 1]."""
         xs, us = self.ecdf_[name]
         if len(xs) == 0:
             return np.full(len(values), 0.5)
@@ -239,6 +239,23 @@ class TableEncoder:
             column_hash = pd.util.hash_array(values)
             h = h * np.uint64(1_000_003) ^ column_hash
         return h
+
+
+def _smooth_cdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of a piecewise-linear CDF through ``_CDF_KNOTS`` real quantiles.
+
+    Knots at quantiles (not at every real value) keep the map smooth at the scale of single
+    rows: were every training row a knot, training rows would sit at special points of the
+    embedding and look closer to other data than fresh rows do. Tied quantiles (a value
+    held by many rows) merge into one knot at the middle of their levels.
+    """
+    if len(values) == 0:
+        return np.array([]), np.array([])
+    levels = np.linspace(0.0, 1.0, _CDF_KNOTS + 1)
+    knots = np.quantile(values, levels)
+    unique, inverse = np.unique(knots, return_inverse=True)
+    mid_levels = np.bincount(inverse, weights=levels) / np.bincount(inverse)
+    return unique, mid_levels
 
 
 def _quantile_edges(values: np.ndarray, n_bins: int) -> np.ndarray:

@@ -19,15 +19,14 @@ import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import f1_score, mean_absolute_error, r2_score, roc_auc_score
 
 from tabgan.errors import EvaluationError, TargetColumnError
 from tabgan.evaluate.columns import ColumnSpec, category_key
 from tabgan.evaluate.context import Context
 from tabgan.evaluate.encoding import PreparedTable, TableEncoder
+from tabgan.evaluate.models import make_model, one_thread
 from tabgan.evaluate.result import ModelUtility, Score, Utility
 
 __all__ = ["resolve_positive_class", "run"]
@@ -82,10 +81,10 @@ def _fit_predict_classifier(
     if len(classes) == 1:
         label = classes[0]
         return np.full(len(x_test), label), np.full(len(x_test), float(label == positive))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), one_thread():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x_train, y_train)
-    proba = model.predict_proba(x_test)
+        proba = model.predict_proba(x_test)
     predicted = model.classes_[np.argmax(proba, axis=1)]
     column = np.flatnonzero(model.classes_ == positive)
     p_pos = proba[:, column[0]] if len(column) else np.zeros(len(x_test))
@@ -140,6 +139,7 @@ def run(ctx: Context) -> Utility:
         )
 
     classification = spec.kind == "categorical"
+    task = "classification" if classification else "regression"
     positive_key = resolve_positive_class(ctx.encoder, spec, ctx.positive_class)
     positive = ctx.encoder.vocab_[target][positive_key] if classification else None
     y = {label: t[target] for label, t in [("real", train_real), ("syn", train_syn), ("test", test)]}
@@ -164,16 +164,16 @@ def run(ctx: Context) -> Utility:
         results = {}
         for side in ("syn", "real"):
             seed = int(rng.integers(2**31 - 1))
+            model = make_model(model_name, task, mask, seed)
             if classification:
-                model = _classifier(model_name, mask, seed)
                 predicted, p_pos = _fit_predict_classifier(
                     model, x[side], y[side], x["test"], positive
                 )
                 results[side] = _classification_scores(y["test"], predicted, p_pos, positive)
             else:
-                model = _regressor(model_name, mask, seed)
-                model.fit(x[side], y[side])
-                predicted = model.predict(x["test"])
+                with one_thread():
+                    model.fit(x[side], y[side])
+                    predicted = model.predict(x["test"])
                 results[side] = {
                     "r2": float(r2_score(y["test"], predicted)),
                     "mae": float(mean_absolute_error(y["test"], predicted)),
@@ -189,7 +189,7 @@ def run(ctx: Context) -> Utility:
         )
     return Utility(
         target=target,
-        task="classification" if classification else "regression",
+        task=task,
         positive_class=positive_key,
         test_set=test_set,
         n_train_real=train_real.n_rows,
@@ -197,26 +197,4 @@ def run(ctx: Context) -> Utility:
         n_test=test.n_rows,
         models=models,
         notes=notes,
-    )
-
-
-def _classifier(name: str, mask: np.ndarray | None, seed: int) -> Any:
-    if name == "linear":
-        return LogisticRegression(max_iter=500)
-    return HistGradientBoostingClassifier(
-        max_iter=100,
-        early_stopping=False,
-        categorical_features=mask if mask is not None and mask.any() else None,
-        random_state=seed,
-    )
-
-
-def _regressor(name: str, mask: np.ndarray | None, seed: int) -> Any:
-    if name == "linear":
-        return Ridge(alpha=1.0)
-    return HistGradientBoostingRegressor(
-        max_iter=100,
-        early_stopping=False,
-        categorical_features=mask if mask is not None and mask.any() else None,
-        random_state=seed,
     )
