@@ -19,7 +19,7 @@ So one batched forward pass (fake, real and interpolate stacked), one batched ba
 and one tangent pass give every factor; norms come from 3 x 3 Gram matrices of the factors,
 and the clipped sum of a weight is a single matmul. Nothing of shape ``(B, out, in)`` is built.
 
-- ``draw_masks``: the dropout keep-masks of one step, in the order ``Critic`` draws them.
+- ``draw_masks``: the dropout masks of one step, drawn as ``Critic`` draws them.
 - ``critic_loss_factors``: the factors and the per-record losses (``CriticGradFactors``).
 - ``per_record_norms``, ``clip_scale``, ``clipped_sum``: what DP-SGD needs from them.
 - ``clip_and_sum``: all of the above in one call.
@@ -112,22 +112,24 @@ def draw_masks(
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
 ) -> list[torch.Tensor] | None:
-    """Dropout keep-masks for one step: per hidden layer a ``(3, batch, n_l)`` bool tensor for
-    the fake, real and interpolated rows. ``None`` when the critic has no dropout or is in
-    eval mode. Drawn as ``Critic.forward`` draws them, so a generator in the same state gives
-    the masks of ``critic(fake)``, ``critic(real)``, ``critic(interp)`` called in that order.
+    """Dropout multipliers for one step: per hidden layer a ``(3, batch, n_l)`` tensor of
+    ``keep / (1 - p)`` (0 or ``1 / (1 - p)``) for the fake, real and interpolated rows, in the
+    critic's dtype. ``None`` when the critic has no dropout or is in eval mode.
+
+    Drawn as ``Critic.forward`` draws its masks, so a generator in the same state gives the
+    masks of ``critic(fake)``, ``critic(real)``, ``critic(interp)`` called in that order.
     ``generator`` defaults to ``critic.rng``."""
     if not critic.training or critic.dropout <= 0:
         return None
     gen = critic.rng if generator is None else generator
-    if device is None:
-        device = critic.out.weight.device
-    widths = [layer.out_features for layer in critic.hidden]
-    draws = [
-        [torch.rand((batch, w), generator=gen, device=device) >= critic.dropout for w in widths]
-        for _ in range(3)
-    ]
-    return [torch.stack(per_layer) for per_layer in zip(*draws, strict=True)]
+    weight = critic.out.weight
+    device = weight.device if device is None else device
+    masks = [torch.empty((3, batch, layer.out_features), device=device) for layer in critic.hidden]
+    for k in range(3):
+        for mask in masks:
+            torch.rand(mask.shape[1:], generator=gen, device=device, out=mask[k])
+    scale = 1.0 / (1.0 - critic.dropout)
+    return [mask.ge_(critic.dropout).mul_(scale).to(weight.dtype) for mask in masks]
 
 
 def _resolve_masks(critic, batch, masks, generator, device):
@@ -167,33 +169,28 @@ def critic_loss_factors(
     w_out = critic.out.weight[0]  # (n_L,)
 
     # Forward at fake, real and interpolate as one (3B, .) batch. The activation is
-    # z * slope(z), dropout multiplies by keep / (1 - p): h = z * diag, diag kept for later.
+    # z * slope(z) and dropout multiplies by the mask: h = z * diag, diag kept for later.
     inputs = [torch.cat([fake, real, alpha * real + (1 - alpha) * fake])]  # (3B, d)
     diags = []
-    if masks is not None:
-        keep_scale = 1.0 / (1.0 - critic.dropout)
-    else:
-        keep_scale = 1.0
-    high, low = real.new_tensor(keep_scale), real.new_tensor(NEGATIVE_SLOPE * keep_scale)
     for index, layer in enumerate(layers):
         z = torch.addmm(layer.bias, inputs[-1], layer.weight.T)  # (3B, n_l)
-        diag = torch.where(z > 0, high, low)
+        diag = torch.sign(z).clamp_(min=NEGATIVE_SLOPE)  # LeakyReLU's slope: 1 if z > 0
         if masks is not None:
-            diag.mul_(masks[index].reshape(z.shape))
+            diag.mul_(masks[index].view(z.shape))
         diags.append(diag)
         inputs.append(z.mul_(diag))
     scores = torch.addmm(critic.out.bias, inputs[-1], critic.out.weight.T).view(3, batch)
 
     # Backward of +D(f), -D(r), +D(x) in one pass: grad_out[l] = d(+-score)/d z_l.
     sign = real.new_tensor(_SIGN).view(3, 1, 1)
-    grad_out: list[torch.Tensor] = [None] * len(layers)  # type: ignore[list-item]
+    grad_out = []  # filled from the last layer down
     top = sign * w_out  # (3, 1, n_L): d(+-score)/d h_L, before the last diag
     grad_x = w_out.expand(batch, -1)  # (B, d): grad_x D(x_i), when there is no hidden layer
     for index in reversed(range(len(layers))):
-        delta = diags[index].view(3, batch, -1) * top  # (3, B, n_l)
-        grad_out[index] = delta
+        delta = diags[index].view(3, batch, top.shape[-1]) * top  # (3, B, n_l)
+        grad_out.insert(0, delta)
         if index > 0:
-            top = (delta.view(3 * batch, -1) @ layers[index].weight).view(3, batch, -1)
+            top = (delta.flatten(0, 1) @ layers[index].weight).unflatten(0, (3, batch))
         else:  # only the interpolate needs the input gradient
             grad_x = delta[2] @ layers[0].weight
 
@@ -202,10 +199,10 @@ def critic_loss_factors(
     norm = torch.linalg.vector_norm(grad_x, dim=1)  # (B,)
     coef = 2.0 * gp_lambda * (norm - 1.0) / norm
     psi = grad_x * torch.where(norm > 0, coef, torch.zeros_like(coef))[:, None]  # (B, d)
-    stacked = [h.view(3, batch, -1) for h in inputs]
+    stacked = [h.unflatten(0, (3, batch)) for h in inputs]
     stacked[0][2] = psi
     for index, layer in enumerate(layers):
-        psi = (psi @ layer.weight.T).mul_(diags[index].view(3, batch, -1)[2])
+        psi = (psi @ layer.weight.T).mul_(diags[index][2 * batch :])
         stacked[index + 1][2] = psi
 
     last = stacked[-1]
@@ -230,8 +227,9 @@ def per_record_norms(factors: CriticGradFactors) -> torch.Tensor:
     """``(B,)`` L2 norm of each record's gradient over all the critic's parameters."""
     total = factors.out_weight.double().square().sum(1)
     for out, inp in zip(factors.grad_out, factors.grad_in, strict=True):
-        total += (_gram(out) * _gram(inp)).sum((1, 2))  # ||sum_k b_k a_k^T||_F^2
-        total += (out[0] + out[1]).double().square().sum(1)  # bias
+        gram_out = _gram(out)  # (B, 3, 3)
+        total += (gram_out * _gram(inp)).sum((1, 2))  # ||sum_k b_k a_k^T||_F^2
+        total += gram_out[:, 0, 0] + gram_out[:, 1, 1] + 2 * gram_out[:, 0, 1]  # bias
     return total.clamp_min(0).sqrt().to(factors.losses.dtype)
 
 
@@ -242,13 +240,12 @@ def clip_scale(norms: torch.Tensor, max_norm: float) -> torch.Tensor:
 
 def clipped_sum(factors: CriticGradFactors, scale: torch.Tensor) -> dict[str, torch.Tensor]:
     """``sum_i scale_i * grad l_i`` for every parameter, keyed by name, shaped like it."""
-    batch = factors.batch_size
     scale = scale.to(factors.losses.dtype)
     result = {}
     names = iter(factors.names)
     for out, inp in zip(factors.grad_out, factors.grad_in, strict=True):
         scaled = out * scale[:, None]  # (3, B, n_l)
-        result[next(names)] = scaled.view(3 * batch, -1).T @ inp.reshape(3 * batch, -1)
+        result[next(names)] = scaled.flatten(0, 1).T @ inp.flatten(0, 1)
         result[next(names)] = scaled[0].sum(0) + scaled[1].sum(0)
     result[next(names)] = (scale @ factors.out_weight)[None]
     result[next(names)] = factors.out_weight.new_zeros(1)
@@ -309,7 +306,8 @@ def per_record_grads_reference(
     alpha = _check_batch(critic, real, fake, alpha)
     masks = _resolve_masks(critic, real.shape[0], masks, generator, real.device)
     params = {name: p.detach() for name, p in critic.named_parameters()}
-    keep_scale = 1.0 / (1.0 - critic.dropout) if masks is not None else 1.0
+    if real.shape[0] == 0:  # vmap cannot map over an empty batch
+        return {name: p.new_zeros((0, *p.shape)) for name, p in params.items()}
 
     def score(p, x, keep):  # x (d,), keep: per layer (n_l,) or None
         h = x
@@ -317,7 +315,7 @@ def per_record_grads_reference(
             own = {"weight": p[f"hidden.{index}.weight"], "bias": p[f"hidden.{index}.bias"]}
             h = torch.nn.functional.leaky_relu(functional_call(layer, own, (h,)), NEGATIVE_SLOPE)
             if keep is not None:
-                h = h * keep[index] * keep_scale
+                h = h * keep[index]
         own = {"weight": p["out.weight"], "bias": p["out.bias"]}
         return functional_call(critic.out, own, (h,)).squeeze()
 
@@ -331,6 +329,6 @@ def per_record_grads_reference(
     if masks is None:
         per_record = vmap(lambda r, f, a: grad(loss)(params, r, f, a, None))
         return per_record(real, fake, alpha)
-    keeps = tuple([m[k].to(real.dtype) for m in masks] for k in range(3))
+    keeps = tuple([m[k] for m in masks] for k in range(3))
     per_record = vmap(grad(loss), in_dims=(None, 0, 0, 0, 0))
     return per_record(params, real, fake, alpha, keeps)

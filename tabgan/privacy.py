@@ -99,33 +99,50 @@ def calibrate_noise(
     """The smallest noise multiplier (to ``tolerance`` relative) for DP-SGD with
     ``steps`` steps at rate ``sample_rate`` such that, composed with ``fixed``, epsilon
     stays at or below ``target_epsilon``. Never overshoots: the returned sigma is checked."""
-
-    def eps(sigma: float) -> float:
-        sgd = Mechanism("training", "critic DP-SGD", sigma, sample_rate, steps)
-        return compose_epsilon([*fixed, sgd], delta, accountant)
-
     if compose_epsilon(list(fixed), delta, accountant) >= target_epsilon:
         raise PrivacyError(
             f"the preprocessing alone spends epsilon >= {target_epsilon}; lower "
             "preprocessing_share, or give public bounds and categories in the metadata."
         )
-    low, high = 0.1, 1.0
-    while eps(high) > target_epsilon:
+
+    def eps(sigma: float) -> float:
+        sgd = Mechanism("training", "critic DP-SGD", sigma, sample_rate, steps)
+        return compose_epsilon([*fixed, sgd], delta, accountant)
+
+    sigma = _smallest_sigma(eps, target_epsilon, tolerance)
+    if sigma is None:
+        raise PrivacyError(
+            f"no noise level reaches epsilon {target_epsilon} with {steps} steps; train "
+            "fewer epochs or raise epsilon."
+        )
+    return sigma
+
+
+def _smallest_sigma(eps, target: float, tolerance: float) -> float | None:
+    """Bisection (in log space) for the smallest sigma with eps(sigma) <= target; eps is
+    decreasing in sigma. Numerical overflow counts as overshooting."""
+
+    def over(sigma: float) -> bool:
+        try:
+            return not eps(sigma) <= target
+        except (OverflowError, FloatingPointError, ValueError):
+            return True
+
+    low, high = 0.5, 1.0
+    while over(high):
         low, high = high, high * 2
-        if high > 1e6:
-            raise PrivacyError(
-                f"no noise level reaches epsilon {target_epsilon} with {steps} steps; train "
-                "fewer epochs or raise epsilon."
-            )
-    if eps(low) <= target_epsilon:
-        low = 1e-3
+        if high > 1e7:
+            return None
+    while not over(low) and low > 1e-3:
+        low, high = low / 2, low
     while high / low > 1 + tolerance:
         mid = math.sqrt(low * high)
-        if eps(mid) > target_epsilon:
+        if over(mid):
             low = mid
         else:
             high = mid
-    assert eps(high) <= target_epsilon
+    if over(high):  # pragma: no cover - guarded by the loop invariant
+        raise AssertionError("calibration overshot")
     return high
 
 
@@ -137,19 +154,17 @@ def _preprocessing_noise(
         return math.inf
 
     def eps(sigma: float) -> float:
-        return compose_epsilon([Mechanism("preprocessing", "", sigma, 1.0, count)], delta,
-                               accountant)
+        return compose_epsilon(
+            [Mechanism("preprocessing", "", sigma, 1.0, count)], delta, accountant
+        )
 
-    low, high = 0.05, 1.0
-    while eps(high) > epsilon:
-        low, high = high, high * 2
-    while high / low > 1 + tolerance:
-        mid = math.sqrt(low * high)
-        if eps(mid) > epsilon:
-            low = mid
-        else:
-            high = mid
-    return high
+    sigma = _smallest_sigma(eps, epsilon, tolerance)
+    if sigma is None:
+        raise PrivacyError(
+            f"epsilon {epsilon:g} is too small for {count} preprocessing queries; raise "
+            "epsilon or preprocessing_share, or give public bounds and categories."
+        )
+    return sigma
 
 
 def default_delta(n_rows: int) -> float:
@@ -258,7 +273,7 @@ class ColumnStatistics:
     kind: str
     categories: list | None = None  # categorical: the released categories (None: null)
     counts: list[float] | None = None  # noisy counts: per category, or per histogram bin
-    edges: list[float] | None = None  # numeric: histogram bin edges
+    edges: list[float] | None = None  # numeric: histogram bin edges (None: public bounds only)
     null_count: float = 0.0  # numeric: noisy null count
     bounds: tuple[float, float] | None = None
 
@@ -290,9 +305,10 @@ def private_statistics(
                 public.append(f"categories of {meta.name!r}")
         else:
             if meta.bounds is not None:
+                # Public bounds: the encoding is built from them alone (see
+                # ColumnStatistics.edges), and nothing about this column is read.
                 public.append(f"bounds of {meta.name!r}")
-                plans.append((meta, "histogram"))
-                count += 1
+                plans.append((meta, "public"))
             else:
                 plans.append((meta, "range+histogram"))
                 count += 2
@@ -306,6 +322,12 @@ def private_statistics(
     threshold_null = 1.0 + sigma * norm.isf(1e-3) if math.isfinite(sigma) else 0.5
     for meta, how in plans:
         series = data[meta.name]
+        if how == "public":
+            low, high = (float(b) for b in _public_bounds(meta))
+            nullable = True if meta.nullable is None else bool(meta.nullable)
+            stats.append(ColumnStatistics(meta.name, meta.kind, bounds=(low, high),
+                                          null_count=1.0 if nullable else 0.0))
+            continue
         if how == "counts":
             stat, extra = _private_counts(meta, series, sigma, delta_per_column, rng)
             mechanisms.append(

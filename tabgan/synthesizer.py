@@ -252,6 +252,11 @@ class TabGAN(BaseEstimator):
         from tabgan.train import DPGANTrainer
 
         started = time.perf_counter()
+        if callback is not None:
+            raise PrivacyError(
+                "a callback cannot be used under differential privacy: nothing may be selected "
+                "on the real data. Train without it."
+            )
         if not (isinstance(self.epsilon, int | float) and self.epsilon > 0):
             raise PrivacyError(f"epsilon must be a positive number, got {self.epsilon!r}.")
         if not 0 < self.preprocessing_share < 1:
@@ -323,11 +328,6 @@ class TabGAN(BaseEstimator):
         self._seed = seed
         deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
         bar = _progress(self.verbose, config.epochs)
-        if callback is not None:
-            raise PrivacyError(
-                "a callback cannot be used under differential privacy: nothing may be selected "
-                "on the real data. Train without it."
-            )
         try:
             history = trainer.fit(
                 epochs=config.epochs,

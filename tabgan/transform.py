@@ -116,11 +116,13 @@ class _NumericColumn:
     def fit_statistics(self, stat) -> tuple[np.ndarray, np.ndarray]:
         """Take the range and null rate from private statistics; return the histogram
         (bin centres, noisy counts) the mixture is fitted to."""
-        edges = np.asarray(stat.edges, dtype=np.float64)
         self.nullable = bool(stat.null_count > 0)
         self.low, self.high = (float(b) for b in stat.bounds)
         self.step_ns = 10**9 if self.meta.kind == "datetime" else 1
         self.lenient = True
+        if stat.edges is None:
+            return None, None
+        edges = np.asarray(stat.edges, dtype=np.float64)
         return (edges[:-1] + edges[1:]) / 2, np.asarray(stat.counts, dtype=np.float64)
 
     @property
@@ -463,18 +465,22 @@ class TableTransformer:
         self._rng = np.random.default_rng(self.random_state)
         self._columns = [_COLUMN_TYPES[m.kind](m) for m in metadata.columns]
         by_name = {s.name: s for s in statistics}
-        centres, counts = [], []
+        centres, counts, fitted = [], [], []
         for col in self._columns:
             if isinstance(col, _IdColumn):
                 continue
             stat = by_name[col.meta.name]
             if isinstance(col, _NumericColumn):
                 c, w = col.fit_statistics(stat)
-                centres.append(c)
-                counts.append(w)
+                if c is None:  # public bounds only: evenly spaced modes over the range
+                    col.mixture = _grid_mixture(col.low, col.high, self.max_modes)
+                else:
+                    centres.append(c)
+                    counts.append(w)
+                    fitted.append(col)
             else:
                 col.fit_statistics(stat)
-        numeric = [c for c in self._columns if isinstance(c, _NumericColumn)]
+        numeric = fitted
         mixtures = fit_mixtures(
             centres,
             weights=counts,
@@ -640,6 +646,16 @@ class TableTransformer:
             "n_threads": self.n_threads,
             "random_state": self.random_state,
         }
+
+
+def _grid_mixture(low: float, high: float, modes: int) -> Mixture:
+    """A data-free encoding of [low, high]: ``modes`` equal modes, evenly spaced, each
+    covering its share of the range within +-2 standard deviations."""
+    if high <= low:
+        return Mixture(np.ones(1), np.array([low]), np.array([max(abs(low) * 1e-6, 1e-6)]))
+    width = (high - low) / modes
+    means = low + width * (np.arange(modes) + 0.5)
+    return Mixture(np.full(modes, 1.0 / modes), means, np.full(modes, width / 2))
 
 
 def _datetime_unit(meta: ColumnMetadata) -> str:

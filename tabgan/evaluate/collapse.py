@@ -59,7 +59,6 @@ def _missing_names(ctx: Context, name: Any, levels: np.ndarray, covered: np.ndar
 
 
 def run(ctx: Context, fidelity: Fidelity) -> None:
-    opts = ctx.options
     columns = []
     for name in ctx.names:
         kind = ctx.spec(name).kind

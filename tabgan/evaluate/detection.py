@@ -2,16 +2,18 @@
 
 A gradient-boosted classifier (scikit-learn's ``HistGradientBoostingClassifier``, with native
 categorical splits) is trained to separate an equal number of real and synthetic rows, and
-its ROC AUC is cross-validated (stratified folds). 0.5 means it cannot tell them apart; 1.0
-means every synthetic row gives itself away. The reference does the same with holdout rows
-in place of synthetic ones, so it shows what chance looks like at that sample size.
+its ROC AUC is cross-validated. 0.5 means it cannot tell them apart; 1.0 means every
+synthetic row gives itself away. Rows that are identical across the two tables share a fold,
+so that the classifier cannot score a row by having memorised its copy in the other class
+(which would push the AUC of a copied table far below 0.5). The reference does the same
+with holdout rows in place of synthetic ones, so it shows what chance looks like at that
+sample size.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from tabgan.evaluate.context import Context
 from tabgan.evaluate.encoding import PreparedTable
@@ -26,20 +28,23 @@ def cross_validated_auc(
     other: np.ndarray,
     categorical: np.ndarray,
     *,
+    groups: np.ndarray,
     folds: int,
     rng: np.random.Generator,
 ) -> list[float]:
-    """Fold AUCs of a classifier told to separate ``other`` rows (1) from ``real`` rows (0)."""
+    """Fold AUCs of a classifier told to separate ``other`` rows (1) from ``real`` rows (0).
+
+    ``groups`` (one per row of ``real`` then ``other``) keeps equal rows in the same fold.
+    """
     x = np.concatenate([real, other])
     y = np.r_[np.zeros(len(real)), np.ones(len(other))]
-    folds = min(folds, len(real), len(other))
-    if folds < 2:
-        return []
-    splitter = StratifiedKFold(
-        n_splits=folds, shuffle=True, random_state=int(rng.integers(2**31 - 1))
-    )
+    _, group = np.unique(groups, return_inverse=True)
+    fold = (rng.permutation(group.max() + 1) % folds)[group]
     aucs = []
-    for train, test in splitter.split(x, y):
+    for f in range(folds):
+        train, test = fold != f, fold == f
+        if len(np.unique(y[train])) < 2 or len(np.unique(y[test])) < 2:
+            continue
         seed = int(rng.integers(2**31 - 1))
         model = make_model("gradient_boosting", "classification", categorical, seed)
         with one_thread():
@@ -49,27 +54,27 @@ def cross_validated_auc(
     return aucs
 
 
-def _balanced(
-    ctx: Context, other: PreparedTable, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def _auc(ctx: Context, other: PreparedTable, purpose: str) -> tuple[list[float], int]:
+    """Cross-validated fold AUCs on equally many real and ``other`` rows."""
+    rng = ctx.rng(purpose)
     n = min(ctx.real.n_rows, other.n_rows, ctx.options.detection_rows)
     real = ctx.real.take(np.sort(rng.choice(ctx.real.n_rows, n, replace=False)))
     oth = other.take(np.sort(rng.choice(other.n_rows, n, replace=False)))
     x_real, mask = ctx.encoder.model_matrix(real, ctx.names)
     x_other, _ = ctx.encoder.model_matrix(oth, ctx.names)
-    return x_real, x_other, mask, n
+    groups = np.r_[ctx.encoder.row_hashes(real), ctx.encoder.row_hashes(oth)]
+    folds = min(ctx.options.detection_folds, n)
+    if folds < 2:
+        return [], n
+    aucs = cross_validated_auc(x_real, x_other, mask, groups=groups, folds=folds, rng=rng)
+    return aucs, n
 
 
 def run(ctx: Context, fidelity: Fidelity) -> None:
-    folds = ctx.options.detection_folds
-    rng = ctx.rng("detection")
-    x_real, x_syn, mask, n = _balanced(ctx, ctx.synthetic, rng)
-    aucs = cross_validated_auc(x_real, x_syn, mask, folds=folds, rng=rng)
+    aucs, n = _auc(ctx, ctx.synthetic, "detection")
     ref_aucs, n_ref = None, None
     if ctx.holdout is not None:
-        rng_ref = ctx.rng("detection-reference")
-        x_real, x_hold, mask, n_ref = _balanced(ctx, ctx.holdout, rng_ref)
-        ref_aucs = cross_validated_auc(x_real, x_hold, mask, folds=folds, rng=rng_ref)
+        ref_aucs, n_ref = _auc(ctx, ctx.holdout, "detection-reference")
     if not aucs:
         ctx.notes.append("detection: too few rows for cross-validation; skipped.")
         return

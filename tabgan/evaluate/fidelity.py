@@ -116,7 +116,9 @@ def column_shapes(ctx: Context) -> list[ColumnShape]:
     out = []
     for name in ctx.names:
         values = {label: _shape(ctx, name, t) for label, t in ctx.others()}
-        nulls = {label: _null_rate(ctx, name, t) for label, t in [("real", ctx.real), *ctx.others()]}
+        nulls = {
+            label: _null_rate(ctx, name, t) for label, t in [("real", ctx.real), *ctx.others()]
+        }
         metric = "tv_complement" if ctx.spec(name).kind == "categorical" else "ks_complement"
         null_ref = abs(nulls["real"] - nulls["holdout"]) if "holdout" in nulls else None
         out.append(
@@ -148,9 +150,7 @@ def pair_trends(ctx: Context, binned: _Binned, levels: dict[Any, int]) -> list[P
                 corr[label] = 0.0 if r is None else r  # a constant column: no linear trend
             values = {label: 1.0 - abs(r_real - r) / 2.0 for label, r in corr.items()}
             score = Score("correlation_similarity", values["synthetic"], values.get("holdout"))
-            out.append(
-                PairTrend((a, b), score, r_real, corr["synthetic"], corr.get("holdout"))
-            )
+            out.append(PairTrend((a, b), score, r_real, corr["synthetic"], corr.get("holdout")))
             continue
         values = {
             label: joint_tv_complement(
@@ -165,9 +165,7 @@ def pair_trends(ctx: Context, binned: _Binned, levels: dict[Any, int]) -> list[P
     return out
 
 
-def triple_marginals(
-    ctx: Context, binned: _Binned, levels: dict[Any, int]
-) -> list[TripleMarginal]:
+def triple_marginals(ctx: Context, binned: _Binned, levels: dict[Any, int]) -> list[TripleMarginal]:
     n_cols = len(ctx.names)
     if n_cols < 3 or ctx.options.n_triples == 0:
         return []
@@ -192,7 +190,9 @@ def triple_marginals(
             for label, _ in ctx.others()
         }
         out.append(
-            TripleMarginal(names, Score("triple_marginals", values["synthetic"], values.get("holdout")))
+            TripleMarginal(
+                names, Score("triple_marginals", values["synthetic"], values.get("holdout"))
+            )
         )
     return out
 
@@ -225,9 +225,14 @@ def marginals(ctx: Context) -> list[Marginal]:
         else:
             real = ctx.real[name]
             low, high = np.nanmin(real), np.nanmax(real)
-            edges_arr = np.linspace(low, high, _MARGINAL_BINS + 1) if high > low else np.array([low, low])
+            edges_arr = (
+                np.linspace(low, high, _MARGINAL_BINS + 1) if high > low else np.array([low, low])
+            )
             n_bins = len(edges_arr) - 1
-            labels = [f"{_fmt(edges_arr[i], spec.kind)} to {_fmt(edges_arr[i + 1], spec.kind)}" for i in range(n_bins)]
+            labels = [
+                f"{_fmt(edges_arr[i], spec.kind)} to {_fmt(edges_arr[i + 1], spec.kind)}"
+                for i in range(n_bins)
+            ]
             labels += ["below the real range", "above the real range", "(null)"]
             shares = {}
             for label, t in tables:

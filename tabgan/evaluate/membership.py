@@ -161,7 +161,9 @@ def run(ctx: Context, privacy: Privacy) -> None:
     isolation = d_iso[:, 0]
 
     distance_scores = -d_syn[:, 0]
-    privacy.membership.append(_attack("distance_attack", distance_scores, is_member, isolation, ctx))
+    privacy.membership.append(
+        _attack("distance_attack", distance_scores, is_member, isolation, ctx)
+    )
     ratio_scores = density_ratio_scores(
         targets,
         _log_knn(d_syn),
@@ -170,4 +172,6 @@ def run(ctx: Context, privacy: Privacy) -> None:
         k,
         ctx.rng("membership-folds"),
     )
-    privacy.membership.append(_attack("density_ratio_attack", ratio_scores, is_member, isolation, ctx))
+    privacy.membership.append(
+        _attack("density_ratio_attack", ratio_scores, is_member, isolation, ctx)
+    )

@@ -63,9 +63,7 @@ def nearest(
 
 
 @torch.no_grad()
-def nearest_leave_one_out(
-    queries: np.ndarray, refs: np.ndarray, blocks: list[slice]
-) -> np.ndarray:
+def nearest_leave_one_out(queries: np.ndarray, refs: np.ndarray, blocks: list[slice]) -> np.ndarray:
     """For every query and every block of columns, the nearest ref ignoring that block.
 
     This is the attacker of attribute inference: knowing every column but one, find the

@@ -38,7 +38,7 @@ class EvaluationOptions:
     n_attacks: int = 500  # attacks per Anonymeter-style risk (main and control each)
     singling_out_columns: int = 4  # columns per multivariate singling-out predicate
     max_query_attempts: int = 50_000  # candidate predicates tried to find singling-out ones
-    inference_tolerance: float = 0.05  # a numeric guess is right within 5% of the secret
+    inference_tolerance: float = 0.05  # a numeric guess is right within 5 real percentiles
 
     def __post_init__(self) -> None:
         positive = [

@@ -53,7 +53,9 @@ STEPS: dict[str, Step] = {
         "fidelity", "fidelity: alpha-precision, beta-recall", precision_recall.run
     ),
     "collapse": Step("fidelity", "fidelity: mode-collapse indicators", collapse.run),
-    "utility": Step("utility", "utility: train synthetic / real, test real", _utility, needs_target=True),
+    "utility": Step(
+        "utility", "utility: train synthetic / real, test real", _utility, needs_target=True
+    ),
     "distances": Step("privacy", "privacy: exact matches, DCR, NNDR", privacy.run),
     "membership": Step(
         "privacy", "privacy: membership-inference attacks", membership.run, needs_holdout=True

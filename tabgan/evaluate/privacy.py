@@ -73,7 +73,9 @@ def run(ctx: Context, privacy: Privacy) -> None:
                 f"{reference:.0%} of the holdout rows also appear in the real table; was the "
                 "holdout split off before training?"
             )
-    privacy.exact_match_rate = Score("exact_match_rate", float(np.isin(h_syn, h_real).mean()), reference)
+    privacy.exact_match_rate = Score(
+        "exact_match_rate", float(np.isin(h_syn, h_real).mean()), reference
+    )
 
     d_train, _ = nearest(sample.emb_synthetic, sample.emb_members, 2)
     first, second = d_train[:, 0], d_train[:, -1]

@@ -73,7 +73,9 @@ METRICS: dict[str, MetricInfo] = {
     "contingency_similarity": MetricInfo("contingency similarity", "higher", 1.0, *_UNIT),
     "pair_trends": MetricInfo("pair trends (all pairs)", "higher", 1.0, *_UNIT),
     "triple_marginals": MetricInfo("three-way marginals (sampled)", "higher", 1.0, *_UNIT),
-    "detection_auc": MetricInfo("detection ROC AUC (0.5 = indistinguishable)", "lower", 0.5, *_UNIT),
+    "detection_auc": MetricInfo(
+        "detection ROC AUC (0.5 = indistinguishable)", "lower", 0.5, *_UNIT
+    ),
     "alpha_precision": MetricInfo("alpha-precision (integrated)", "higher", 1.0, *_UNIT),
     "beta_recall": MetricInfo("beta-recall (integrated)", "higher", 1.0, *_UNIT),
     "authenticity": MetricInfo("authenticity", "higher", 1.0, *_UNIT),
@@ -350,7 +352,12 @@ class Evaluation:
         out: dict[str, Score] = {}
         f = self.fidelity
         if f is not None:
-            for name in ("column_shapes", "null_rate_difference", "pair_trends", "triple_marginals"):
+            for name in (
+                "column_shapes",
+                "null_rate_difference",
+                "pair_trends",
+                "triple_marginals",
+            ):
                 _put(out, f"fidelity.{name}", getattr(f, name))
             if f.detection is not None:
                 _put(out, "fidelity.detection_auc", f.detection.auc)

@@ -138,7 +138,8 @@ def residual_risk(
     """``(r_main - r_control) / (1 - r_control)`` and its interval.
 
     ``main`` and ``control`` are ``(rate, error)`` pairs; the error is propagated to first
-    order (the delta method) and the interval is the risk plus or minus that error.
+    order (the delta method) and the interval is the risk plus or minus that error (capped
+    at 1, the largest possible risk).
     """
     r_main, e_main = main
     r_control, e_control = control
@@ -148,7 +149,7 @@ def residual_risk(
     d_main = 1.0 / (1.0 - r_control)
     d_control = (r_main - 1.0) / (1.0 - r_control) ** 2
     error = math.sqrt((e_main * d_main) ** 2 + (e_control * d_control) ** 2)
-    return risk, (risk - error, risk + error)
+    return risk, (risk - error, min(risk + error, 1.0))  # a risk cannot exceed 1
 
 
 def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, tuple[float, float]]:

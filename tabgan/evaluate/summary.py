@@ -94,9 +94,7 @@ def render(ev: Evaluation) -> str:
             c = f.collapse
             lines.append(_row(METRICS["category_coverage"].label, c.category_coverage))
             lines.append(_row(METRICS["bin_coverage"].label, c.bin_coverage))
-            lines.append(
-                _row(METRICS["duplicate_rate"].label + " (ref: real)", c.duplicate_rate)
-            )
+            lines.append(_row(METRICS["duplicate_rate"].label + " (ref: real)", c.duplicate_rate))
             missing = [col for col in c.columns if col.n_missing]
             for col in missing[:_WORST]:
                 named = f": {', '.join(col.missing[:5])}" if col.missing else ""

@@ -142,7 +142,9 @@ def run(ctx: Context) -> Utility:
     task = "classification" if classification else "regression"
     positive_key = resolve_positive_class(ctx.encoder, spec, ctx.positive_class)
     positive = ctx.encoder.vocab_[target][positive_key] if classification else None
-    y = {label: t[target] for label, t in [("real", train_real), ("syn", train_syn), ("test", test)]}
+    y = {
+        label: t[target] for label, t in [("real", train_real), ("syn", train_syn), ("test", test)]
+    }
     if classification and len(np.unique(y["syn"])) == 1:
         notes.append("the synthetic target holds a single class; TSTR predicts it everywhere.")
 
