@@ -48,6 +48,11 @@ def _training_options(func):
                      help="Treat COLUMN as categorical (repeatable)."),
         click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
                      help="JSON file of column kinds, bounds and categories."),
+        click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Train with differential privacy at this epsilon (covers "
+                          "preprocessing and training)."),
+        click.option("--delta", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="DP delta  [default: 1/n^1.1 for n rows]"),
         click.option("--device", default=_default("device"), show_default=True,
                      help="auto, cpu, cuda or cuda:N."),
         click.option("--seed", type=int, default=None, help="Random seed for reproducible runs."),
@@ -58,21 +63,33 @@ def _training_options(func):
     return func
 
 
-def _fit_model(data_path, epochs, batch_size, minutes, discrete, metadata, device, seed, quiet):
-    from tabgan.io import read_table
+def _build_model(epochs, batch_size, minutes, epsilon, delta, device, seed, quiet):
     from tabgan.synthesizer import TabGAN
 
-    data = read_table(data_path) if not hasattr(data_path, "columns") else data_path
-    model = TabGAN(
+    return TabGAN(
         epochs=epochs,
         batch_size=batch_size,
         max_minutes=minutes,
+        epsilon=epsilon,
+        delta=delta,
         device=device,
         random_state=seed,
         verbose=not quiet,
     )
-    model.fit(data, discrete_columns=list(discrete) or None, metadata=metadata)
-    return data, model
+
+
+def _fit_model(data, opts: dict):
+    """Read DATA (a path or a frame) and fit a model with the shared training options."""
+    from tabgan.io import read_table
+
+    frame = data if hasattr(data, "columns") else read_table(data)
+    discrete, metadata = opts.pop("discrete"), opts.pop("metadata")
+    model = _build_model(**opts)
+    model.fit(frame, discrete_columns=list(discrete) or None, metadata=metadata)
+    ledger = getattr(model, "privacy_ledger_", None)
+    if ledger is not None and not opts["quiet"]:
+        click.echo(ledger.describe(), err=True)
+    return frame, model
 
 
 def _check_output(path: str) -> None:
@@ -104,18 +121,17 @@ def main() -> None:
               help="Where to write the model (e.g. model.tabgan).")
 @_training_options
 @_fail_nicely
-def fit(data, output, epochs, batch_size, minutes, discrete, metadata, device, seed, quiet):
+def fit(data, output, **opts):
     """Train a model on DATA (CSV or Parquet) and save it.
 
     Example:
 
-        tabgan fit data.csv -o model.tabgan --epochs 300
+        tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
     """
-    _, model = _fit_model(data, epochs, batch_size, minutes, discrete, metadata, device, seed,
-                          quiet)
+    _, model = _fit_model(data, opts)
     model.save(output)
-    _echo(quiet, f"trained {len(model.history_)} epochs in {model.fit_seconds_:.1f} s; "
-                 f"saved {output}")
+    _echo(opts["quiet"], f"trained {len(model.history_)} epochs in {model.fit_seconds_:.1f} s; "
+                         f"saved {output}")
 
 
 @main.command()
@@ -128,10 +144,12 @@ def fit(data, output, epochs, batch_size, minutes, discrete, metadata, device, s
               help="Only rows with COLUMN equal to VALUE, or in LOW..HIGH for a numeric "
                    "column (repeatable).")
 @click.option("--seed", type=int, default=None, help="Random seed for reproducible samples.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Rows generated and written at a time; memory grows with it, not with -n.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--quiet", is_flag=True, help="No messages.")
+@click.option("--quiet", is_flag=True, help="No progress bar or messages.")
 @_fail_nicely
-def sample(model_path, n, output, conditions, seed, device, quiet):
+def sample(model_path, n, output, conditions, seed, batch_size, device, quiet):
     """Generate rows from a saved MODEL.
 
     Example:
@@ -139,15 +157,25 @@ def sample(model_path, n, output, conditions, seed, device, quiet):
         tabgan sample model.tabgan -n 100000 -o synthetic.csv --condition income=>50K
     """
     from tabgan.conditions import parse_condition_strings
-    from tabgan.io import write_table
+    from tabgan.io import write_table_chunks
     from tabgan.synthesizer import TabGAN
 
     _check_output(output)
     model = TabGAN.load(model_path, device=device)
     started = time.perf_counter()
-    frame = model.sample(n, parse_condition_strings(list(conditions)) or None, random_state=seed)
-    write_table(frame, output)
-    _echo(quiet, f"wrote {len(frame)} rows to {output} in {time.perf_counter() - started:.1f} s")
+    chunks = model.iter_sample(n, parse_condition_strings(list(conditions)) or None,
+                               random_state=seed, batch_size=batch_size)
+    bar = None
+    if not quiet:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="sampling", unit="row", unit_scale=True)
+    try:
+        rows = write_table_chunks(chunks, output, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    _echo(quiet, f"wrote {rows} rows to {output} in {time.perf_counter() - started:.1f} s")
 
 
 @main.command()
@@ -160,8 +188,7 @@ def sample(model_path, n, output, conditions, seed, device, quiet):
               help="Also save the trained model here.")
 @_training_options
 @_fail_nicely
-def synth(data, output, n, save_model, epochs, batch_size, minutes, discrete, metadata, device,
-          seed, quiet):
+def synth(data, output, n, save_model, **opts):
     """Train on DATA and write a synthetic table of the same shape: the main job.
 
     Example:
@@ -169,9 +196,8 @@ def synth(data, output, n, save_model, epochs, batch_size, minutes, discrete, me
         tabgan synth data.csv -o synthetic.csv --minutes 10
     """
     _check_output(output)
-    frame, model = _fit_model(data, epochs, batch_size, minutes, discrete, metadata, device,
-                              seed, quiet)
-    _write_sample(model, len(frame) if n is None else n, output, seed, quiet)
+    frame, model = _fit_model(data, opts)
+    _write_sample(model, len(frame) if n is None else n, output, opts["seed"], opts["quiet"])
     if save_model:
         model.save(save_model)
 
@@ -207,8 +233,10 @@ def demo(output, minutes, seed, device, quiet):
     _check_output(output)
     data = load_adult()
     _echo(quiet, f"training on the Adult table ({len(data)} rows) for up to {minutes:g} min")
-    _, model = _fit_model(data, _default("epochs"), _default("batch_size"), minutes, (), None,
-                          device, seed, quiet)
+    opts = dict(epochs=_default("epochs"), batch_size=_default("batch_size"), minutes=minutes,
+                discrete=(), metadata=None, epsilon=None, delta=None, device=device, seed=seed,
+                quiet=quiet)
+    _, model = _fit_model(data, opts)
     _write_sample(model, len(data), output, seed, quiet)
 
 
@@ -223,8 +251,7 @@ def demo(output, minutes, seed, device, quiet):
               help="Output file, .csv or .parquet.")
 @_training_options
 @_fail_nicely
-def augment(data, target, balance, counts, output, epochs, batch_size, minutes, discrete,
-            metadata, device, seed, quiet):
+def augment(data, target, balance, counts, output, **opts):
     """Write DATA's real rows plus synthetic rows of its minority classes.
 
     Example:
@@ -233,7 +260,6 @@ def augment(data, target, balance, counts, output, epochs, batch_size, minutes, 
     """
     from tabgan.augment import augment as augment_table
     from tabgan.io import read_table, write_table
-    from tabgan.synthesizer import TabGAN
 
     _check_output(output)
     if balance == bool(counts):
@@ -247,12 +273,50 @@ def augment(data, target, balance, counts, output, epochs, batch_size, minutes, 
                 raise click.UsageError(f"--count {item!r} is not CLASS=N.")
             wanted[cls] = int(number)
     frame = read_table(data)
-    model = TabGAN(epochs=epochs, batch_size=batch_size, max_minutes=minutes, device=device,
-                   random_state=seed, verbose=not quiet)
+    discrete, metadata = opts.pop("discrete"), opts.pop("metadata")
+    model = _build_model(**opts)
     out = augment_table(frame, target=target, counts=wanted, model=model,
                         discrete_columns=list(discrete) or None, metadata=metadata)
     write_table(out, output)
-    _echo(quiet, f"wrote {len(out)} rows ({len(out) - len(frame)} synthetic) to {output}")
+    _echo(opts["quiet"], f"wrote {len(out)} rows ({len(out) - len(frame)} synthetic) to {output}")
+
+
+@main.command()
+@click.argument("real", type=click.Path(exists=True, dir_okay=False))
+@click.argument("synthetic", type=click.Path(exists=True, dir_okay=False))
+@click.option("--holdout", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Real rows the generator never saw: enables the privacy attacks and the "
+                   "holdout reference of every score.")
+@click.option("--target", default=None, help="Column to predict in the utility section.")
+@click.option("--positive", "positive_class", default=None,
+              help="Positive class of a categorical target  [default: its rarest class]")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write every figure as JSON here.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@_fail_nicely
+def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, quiet):
+    """Score a SYNTHETIC table against the REAL one: fidelity, utility, privacy.
+
+    Example:
+
+        tabgan evaluate train.csv synthetic.csv --holdout test.csv --target income --json e.json
+    """
+    from tabgan.evaluate import evaluate as run_evaluation
+    from tabgan.io import read_table
+
+    result = run_evaluation(
+        read_table(real),
+        read_table(synthetic),
+        holdout=read_table(holdout) if holdout else None,
+        target=target,
+        positive_class=positive_class,
+        random_state=seed,
+        verbose=not quiet,
+    )
+    click.echo(result.summary())
+    if json_path:
+        result.to_json(json_path)
 
 
 @main.command()

@@ -12,7 +12,14 @@ import pandas as pd
 
 from tabgan.errors import DataError
 
-__all__ = ["read_table", "write_table", "atomic_path", "atomic_write_text", "table_format"]
+__all__ = [
+    "read_table",
+    "write_table",
+    "write_table_chunks",
+    "atomic_path",
+    "atomic_write_text",
+    "table_format",
+]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
@@ -73,3 +80,48 @@ def write_table(data: pd.DataFrame, path: str | os.PathLike) -> None:
             # The temporary name ends in .tmp: say the compression the target's name asks for.
             compression = _COMPRESSIONS.get(Path(path).suffix.lower())
             data.to_csv(tmp, index=False, compression=compression)
+
+
+def write_table_chunks(chunks, path: str | os.PathLike, *, progress=None) -> int:
+    """Write an iterable of DataFrames as one CSV or Parquet file, chunk by chunk, so
+    memory stays bounded by one chunk. The file appears only when complete. Returns the
+    number of rows written; ``progress(rows)`` is called after each chunk."""
+    fmt = table_format(path)
+    rows = 0
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            writer = None
+            try:
+                for chunk in chunks:
+                    table = pa.Table.from_pandas(chunk, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    else:
+                        table = table.cast(writer.schema)
+                    writer.write_table(table)
+                    rows += len(chunk)
+                    if progress:
+                        progress(len(chunk))
+            finally:
+                if writer is not None:
+                    writer.close()
+        else:
+            compression = _COMPRESSIONS.get(Path(path).suffix.lower())
+            if compression is None:
+                with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                    for i, chunk in enumerate(chunks):
+                        chunk.to_csv(handle, index=False, header=i == 0)
+                        rows += len(chunk)
+                        if progress:
+                            progress(len(chunk))
+            else:  # appended members of gzip, bz2 and xz streams read back as one file
+                for i, chunk in enumerate(chunks):
+                    chunk.to_csv(tmp, index=False, header=i == 0, mode="w" if i == 0 else "a",
+                                 compression=compression)
+                    rows += len(chunk)
+                    if progress:
+                        progress(len(chunk))
+    return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -381,30 +381,54 @@ class TabGAN(BaseEstimator):
         ``conditions`` maps columns to a required value (categorical columns) or an
         inclusive ``(low, high)`` range (numeric and datetime columns). Rows are drawn
         with the matching condition vector and filtered until ``n`` rows satisfy all of
-        them; after ``max_tries`` batches without enough rows a ConditionError is raised.
+        them; a ConditionError is raised once ``max_tries`` batches more than ``n`` needs
+        at full acceptance have been drawn.
         """
+        parts = list(
+            self.iter_sample(
+                n, conditions, random_state=random_state, batch_size=batch_size,
+                max_tries=max_tries,
+            )
+        )
+        if len(parts) == 1:
+            return parts[0]
+        return pd.concat(parts, ignore_index=True)
+
+    def iter_sample(
+        self,
+        n: int,
+        conditions: Mapping[Any, Any] | None = None,
+        *,
+        random_state: int | None = None,
+        batch_size: int = 50_000,
+        max_tries: int = 100,
+    ) -> Iterator[pd.DataFrame]:
+        """``sample`` in chunks of at most ``batch_size`` rows, for tables too large to
+        hold: memory stays bounded by the chunk, whatever ``n``. The concatenated chunks
+        equal ``sample`` with the same arguments."""
         self._check_fitted()
         _check_positive_int("n", n, allow_zero=True)
+        _check_positive_int("batch_size", batch_size)
+        conds = ConditionSet.parse(conditions or {}, self.transformer_)
         rng_seed = random_state if random_state is not None else self._next_sample_seed()
         rng = torch.Generator(device=self.device_).manual_seed(int(rng_seed))
         np_rng = np.random.default_rng(int(rng_seed))
-        conds = ConditionSet.parse(conditions or {}, self.transformer_)
-        parts: list[pd.DataFrame] = []
-        have = 0
-        tries = 0
+        limit = max_tries + math.ceil(n / batch_size)
+        have = tries = 0
+        yielded = False
         while have < n:
-            if tries >= max_tries:
+            if tries >= limit:
                 raise conds.unsatisfiable(have, n, tries * batch_size)
             want = n - have if not conds else batch_size
-            frame = self._generate(min(batch_size, max(want, 1)), conds, rng, np_rng)
-            frame = conds.filter(frame)
-            if len(frame):
-                parts.append(frame.iloc[: n - have])
-                have += min(len(frame), n - have)
+            frame = conds.filter(self._generate(min(batch_size, want), conds, rng, np_rng))
             tries += 1
-        if not parts:
-            return self._generate(0, conds, rng, np_rng)
-        return pd.concat(parts, ignore_index=True)
+            if len(frame):
+                frame = frame.iloc[: n - have].reset_index(drop=True)
+                have += len(frame)
+                yielded = True
+                yield frame
+        if not yielded:
+            yield self._generate(0, conds, rng, np_rng)
 
     def _next_sample_seed(self) -> int:
         """Successive calls give different samples; the sequence follows random_state."""

@@ -11,6 +11,7 @@ import pandas as pd
 
 from tabgan.evaluate.columns import ColumnSpec
 from tabgan.evaluate.encoding import PreparedTable, TableEncoder
+from tabgan.evaluate.neighbors import nearest_both_ways
 from tabgan.evaluate.options import EvaluationOptions
 
 __all__ = ["Context", "PrivacySample"]
@@ -43,6 +44,22 @@ class PrivacySample:
         self.emb_synthetic, _ = ctx.encoder.embed(self.synthetic)
         self.emb_non_members = (
             ctx.encoder.embed(self.non_members)[0] if self.non_members is not None else None
+        )
+        self._k = ctx.options.density_neighbors
+
+    @cached_property
+    def cross(self) -> tuple[tuple[np.ndarray, np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
+        """One pass over the (members + non-members) x synthetic distances, read both ways:
+        the ``density_neighbors`` nearest synthetic rows of every target, and for every
+        synthetic row its two nearest members and its two nearest non-members."""
+        n = self.members.n_rows
+        targets = [self.emb_members]
+        groups = [(0, n)]
+        if self.emb_non_members is not None:
+            targets.append(self.emb_non_members)
+            groups.append((n, 2 * n))
+        return nearest_both_ways(
+            np.concatenate(targets), self.emb_synthetic, self._k, groups=tuple(groups), k_groups=2
         )
 
 

@@ -379,7 +379,11 @@ def attribute_inference(ctx: Context) -> DisclosureRisk | None:
         main_rate=worst.main_rate,
         control_rate=worst.control_rate,
         n_attacks=len(main_rows),
-        details={"secret": worst.details["secret"], "headline": "the column with the highest risk"},
+        details={
+            "secret": worst.details["secret"],
+            "headline": "the column with the highest risk",
+            "mean_risk": float(np.nanmean(risks)) if not np.all(np.isnan(risks)) else None,
+        },
         by_column=per_column,
     )
 

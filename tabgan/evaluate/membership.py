@@ -104,7 +104,7 @@ def _attack(
         threat_model=THREAT_MODELS[name],
         auc=Score("attack_auc", roc.auc, None, roc.auc_ci),
         tpr_at_fpr={
-            str(level): Score("tpr_at_fpr", roc.tpr[level], None, roc.tpr_ci[level])
+            str(level): Score(f"tpr_at_fpr_{level}", roc.tpr[level], None, roc.tpr_ci[level])
             for level in FPR_LEVELS
         },
         roc={"fpr": roc.curve_fpr.tolist(), "tpr": roc.curve_tpr.tolist()},
@@ -154,7 +154,7 @@ def run(ctx: Context, privacy: Privacy) -> None:
     is_member = np.r_[np.ones(n, dtype=bool), np.zeros(n, dtype=bool)]
     non_member_rows = np.arange(n, 2 * n)
 
-    d_syn, _ = nearest(targets, sample.emb_synthetic, k)
+    (d_syn, _), _ = sample.cross  # the k nearest synthetic rows of every target
     # isolation: distance to the nearest train-sample row other than the target itself
     exclude = np.r_[np.arange(n), np.full(n, -1)]
     d_iso, _ = nearest(targets, sample.emb_members, 1, exclude=exclude)

@@ -77,7 +77,8 @@ def run(ctx: Context, privacy: Privacy) -> None:
         "exact_match_rate", float(np.isin(h_syn, h_real).mean()), reference
     )
 
-    d_train, _ = nearest(sample.emb_synthetic, sample.emb_members, 2)
+    _, by_group = sample.cross  # synthetic rows against the train and holdout samples
+    d_train = by_group[0][0]
     first, second = d_train[:, 0], d_train[:, -1]
     ratio = nndr(first, second)
     samples = {"synthetic_to_train": first}
@@ -85,8 +86,7 @@ def run(ctx: Context, privacy: Privacy) -> None:
     median_holdout = p05_holdout = None
     ratio_ref = None
     if sample.emb_non_members is not None:
-        d_hold, _ = nearest(sample.emb_synthetic, sample.emb_non_members, 1)
-        to_holdout = d_hold[:, 0]
+        to_holdout = by_group[1][0][:, 0]
         value, ci = mean_interval(dcr_share(first, to_holdout), ctx.options.confidence)
         share = Score("dcr_share", value, None, ci)
         samples["synthetic_to_holdout"] = to_holdout

@@ -93,7 +93,10 @@ METRICS: dict[str, MetricInfo] = {
     "dcr_share": MetricInfo("DCR share (0.5 = no signal)", "lower", 0.5, *_UNIT),
     "nndr_median": MetricInfo("median NNDR", "higher", 1.0, *_UNIT),
     "attack_auc": MetricInfo("attack ROC AUC (0.5 = guessing)", "lower", 0.5, *_UNIT),
-    "tpr_at_fpr": MetricInfo("TPR at fixed FPR (ideal = the FPR)", "lower", 0.0, *_UNIT),
+    # TPR at a fixed FPR: an attack no better than guessing has TPR = FPR
+    "tpr_at_fpr_0.1": MetricInfo("TPR at 10% FPR", "lower", 0.1, *_UNIT),
+    "tpr_at_fpr_0.01": MetricInfo("TPR at 1% FPR", "lower", 0.01, *_UNIT),
+    "tpr_at_fpr_0.001": MetricInfo("TPR at 0.1% FPR", "lower", 0.001, *_UNIT),
     "success_rate": MetricInfo("attack success rate", "lower", 0.0, *_UNIT),
     "risk": MetricInfo("risk (main over control)", "lower", 0.0, None, 1.0),
 }

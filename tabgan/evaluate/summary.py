@@ -10,7 +10,7 @@ from tabgan.evaluate.result import METRICS, Evaluation, Score
 
 __all__ = ["render"]
 
-_LABEL = 46
+_LABEL = 52
 _WORST = 3  # lowest-scoring columns and pairs listed under the fidelity means
 
 
@@ -133,9 +133,9 @@ def render(ev: Evaluation) -> str:
             lines.append(_row(METRICS["nndr_median"].label, p.nndr.median, with_ci=True))
         for attack in p.membership:
             lines.append(_row(f"{attack.name}: ROC AUC", attack.auc, with_ci=True))
-            for level, score in attack.tpr_at_fpr.items():
+            for score in attack.tpr_at_fpr.values():
                 lines.append(
-                    _row(f"{attack.name}: TPR at {float(level):.1%} FPR", score, with_ci=True)
+                    _row(f"{attack.name}: {METRICS[score.metric].label}", score, with_ci=True)
                 )
             for group in attack.by_isolation:
                 lines.append(_row(f"  {group.label}: ROC AUC", group.auc, with_ci=True))

@@ -1,0 +1,136 @@
+import inspect
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tabgan import TabGAN
+from tabgan.cli import main
+
+FAST = ["--epochs", "1", "--batch-size", "40", "--seed", "0", "--quiet"]
+
+
+@pytest.fixture
+def csv(tmp_path, mixed_frame):
+    path = tmp_path / "data.csv"
+    mixed_frame.to_csv(path, index=False)
+    return path
+
+
+def _run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_fit_then_sample_with_conditions(tmp_path, csv):
+    model = tmp_path / "m.tabgan"
+    result = _run("fit", csv, "-o", model, *FAST)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "s.csv"
+    result = _run("sample", model, "-n", 30, "-o", out, "--condition", "size=L",
+                  "--condition", "amount=5..70", "--seed", 1)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert len(frame) == 30 and (frame["size"] == "L").all()
+    assert frame["amount"].between(5, 70).all()
+    again = tmp_path / "s2.csv"
+    _run("sample", model, "-n", 30, "-o", again, "--condition", "size=L",
+         "--condition", "amount=5..70", "--seed", 1)
+    assert out.read_text() == again.read_text()
+
+
+def test_synth_writes_parquet_of_the_input_shape(tmp_path, csv, mixed_frame):
+    out = tmp_path / "s.parquet"
+    result = _run("synth", csv, "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert frame.shape == mixed_frame.shape
+
+
+def test_augment_balances(tmp_path, csv, mixed_frame):
+    out = tmp_path / "a.csv"
+    result = _run("augment", csv, "--target", "size", "--balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    counts = pd.read_csv(out)["size"].value_counts()
+    assert counts.nunique() == 1
+    result = _run("augment", csv, "--target", "size", "-o", out, *FAST)
+    assert result.exit_code != 0 and "--balance" in result.output
+
+
+def test_bad_input_leaves_no_output(tmp_path, csv):
+    model = tmp_path / "m.tabgan"
+    _run("fit", csv, "-o", model, *FAST)
+    out = tmp_path / "s.csv"
+    result = _run("sample", model, "-n", 5, "-o", out, "--condition", "size=XL")
+    assert result.exit_code == 1
+    assert "not a category of column 'size'" in result.output and "'S'" in result.output
+    assert not out.exists()
+    result = _run("sample", model, "-n", 5, "-o", tmp_path / "s.txt")
+    assert result.exit_code == 1 and ".csv or .parquet" in result.output
+    result = _run("sample", csv, "-n", 5, "-o", out)
+    assert result.exit_code == 1 and "not a readable tabgan model" in result.output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files
+
+
+def test_bad_table_gets_a_clear_error(tmp_path):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame({"a": [1, 2], "b": [None, None]}).to_csv(path, index=False)
+    result = _run("synth", path, "-o", tmp_path / "out.csv", *FAST)
+    assert result.exit_code == 1 and "'b'" in result.output and "drop" in result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_info_describes_the_model(tmp_path, csv):
+    model = tmp_path / "m.tabgan"
+    _run("fit", csv, "-o", model, *FAST)
+    result = _run("info", model)
+    assert result.exit_code == 0 and "no formal guarantee" in result.output
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, prefix + (name,))
+
+
+def test_every_command_and_option_is_documented():
+    for path, command in _commands(main):
+        text = CliRunner().invoke(main, [*path, "--help"]).output
+        assert "Example:" in text, path
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert param.help, (path, param.name)
+
+
+def test_cli_defaults_come_from_the_constructor():
+    defaults = {k: v.default for k, v in inspect.signature(TabGAN).parameters.items()}
+    fit = main.commands["fit"]
+    options = {p.name: p.default for p in fit.params}
+    assert options["epochs"] == defaults["epochs"]
+    assert options["batch_size"] == defaults["batch_size"]
+    assert options["device"] == defaults["device"]
+
+
+def test_docs_mention_every_command():
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+    text = docs.read_text()
+    for path, _ in _commands(main):
+        assert f"tabgan {' '.join(path)}" in text, path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".csv.gz"])
+def test_sample_streams_chunks_into_one_file(tmp_path, csv, suffix):
+    model = tmp_path / "m.tabgan"
+    _run("fit", csv, "-o", model, *FAST)
+    out = tmp_path / f"s{suffix}"
+    result = _run("sample", model, "-n", 1234, "-o", out, "--seed", 3, "--batch-size", 100,
+                  "--quiet")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
+    expected = TabGAN.load(model).sample(1234, random_state=3, batch_size=100)
+    assert len(frame) == 1234
+    assert frame["group"].fillna("").tolist() == expected["group"].fillna("").tolist()
+    assert frame["count"].tolist() == expected["count"].tolist()
