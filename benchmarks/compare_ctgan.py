@@ -42,7 +42,7 @@ def _ctgan_epoch_times(model, train, discrete, epochs):
         total = time.perf_counter() - start
     finally:
         module.tqdm = original
-    return [b - a for a, b in zip(stamps[:-1], stamps[1:])], total
+    return [b - a for a, b in zip(stamps[:-1], stamps[1:], strict=True)], total
 
 
 def _transformer_times(train, discrete, repeats):

@@ -14,6 +14,7 @@ ratio.
 from __future__ import annotations
 
 import argparse
+import ast
 import statistics
 import time
 import warnings
@@ -40,7 +41,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--timing-epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE",
+                        help="extra TabGAN parameters for the DP runs, e.g. generator_steps=3")
     args = parser.parse_args()
+    extra = {}
+    for item in args.set:
+        key, value = item.split("=", 1)
+        extra[key] = ast.literal_eval(value)  # numbers and tuples
     warnings.filterwarnings("ignore")
 
     train, test = adult_split(args.seed)
@@ -52,7 +59,7 @@ def main() -> None:
         start = time.perf_counter()
         model = TabGAN(epsilon=epsilon, delta=args.delta, epochs=args.epochs,
                        batch_size=args.batch_size, random_state=args.seed,
-                       verbose=False).fit(train, discrete)
+                       verbose=False, **extra).fit(train, discrete)
         seconds = time.perf_counter() - start
         synthetic = model.sample(len(train), random_state=1)
         q = quality_score(train, synthetic)
@@ -63,6 +70,8 @@ def main() -> None:
               f"   sigma {ledger.training().noise_multiplier:.3f}, {ledger.training().steps} "
               f"steps, {seconds:.0f} s")
 
+    if args.timing_epochs <= 0:
+        return
     timing = dict(epochs=args.timing_epochs, batch_size=args.batch_size,
                   random_state=args.seed, verbose=False)
     plain = TabGAN(**timing).fit(train, discrete)

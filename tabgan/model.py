@@ -44,6 +44,7 @@ class GANConfig:
     critic_decay: float = 1e-6
     betas: tuple[float, float] = (0.5, 0.9)  # Adam betas, as WGAN-GP recommends
     critic_steps: int = 1  # critic updates per generator update
+    generator_steps: int = 1  # generator updates per round (free under DP: post-processing)
     epochs: int = 300
     gumbel_tau: float = 0.2  # temperature of the Gumbel-softmax on discrete spans
     gp_lambda: float = 10.0  # weight of the gradient penalty
@@ -229,7 +230,8 @@ class Critic(nn.Module):
         self.dropout = dropout
         self.rng: torch.Generator | None = None
         dims = [self.pac_dim, *hidden]
-        self.hidden = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
+        pairs = zip(dims[:-1], dims[1:], strict=True)
+        self.hidden = nn.ModuleList(nn.Linear(i, o) for i, o in pairs)
         self.out = nn.Linear(dims[-1], 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -45,7 +45,8 @@ class TabGAN(BaseEstimator):
     max_minutes:
         Optional wall-clock budget for training, checked after every epoch.
     embedding_dim, generator_dims, critic_dims, pac, generator_lr, critic_lr,
-    generator_decay, critic_decay, betas, critic_steps, gumbel_tau, gp_lambda, dropout,
+    generator_decay, critic_decay, betas, critic_steps, generator_steps, gumbel_tau, gp_lambda,
+    dropout,
     log_frequency:
         Network and optimizer settings; see :class:`tabgan.model.GANConfig`.
     max_modes, max_fit_rows:
@@ -100,6 +101,7 @@ class TabGAN(BaseEstimator):
         critic_decay: float = _DEFAULTS.critic_decay,
         betas: tuple[float, float] = _DEFAULTS.betas,
         critic_steps: int = _DEFAULTS.critic_steps,
+        generator_steps: int = _DEFAULTS.generator_steps,
         gumbel_tau: float = _DEFAULTS.gumbel_tau,
         gp_lambda: float = _DEFAULTS.gp_lambda,
         dropout: float = _DEFAULTS.dropout,
@@ -129,6 +131,7 @@ class TabGAN(BaseEstimator):
         self.critic_decay = critic_decay
         self.betas = betas
         self.critic_steps = critic_steps
+        self.generator_steps = generator_steps
         self.gumbel_tau = gumbel_tau
         self.gp_lambda = gp_lambda
         self.dropout = dropout
@@ -150,6 +153,8 @@ class TabGAN(BaseEstimator):
         _check_positive_int("epochs", self.epochs)
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_int("pac", self.pac)
+        _check_positive_int("critic_steps", self.critic_steps)
+        _check_positive_int("generator_steps", self.generator_steps)
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise ValueError(f"max_minutes must be positive or None, got {self.max_minutes!r}.")
         # A batch holds whole packs and is no larger than the table (rounded up to a pack).
@@ -167,6 +172,7 @@ class TabGAN(BaseEstimator):
             critic_decay=self.critic_decay,
             betas=tuple(self.betas),
             critic_steps=self.critic_steps,
+            generator_steps=self.generator_steps,
             epochs=self.epochs,
             gumbel_tau=self.gumbel_tau,
             gp_lambda=self.gp_lambda,
@@ -296,8 +302,10 @@ class TabGAN(BaseEstimator):
         for i, info in enumerate(transformer.discrete_):
             c = torch.tensor(by_name[info.name].counts, dtype=torch.float32)
             counts[i, : len(c)] = c
+        # Record-anchored batches condition on categories at their real frequency: the
+        # generator's conditions follow the same (private) frequencies.
         prior = ConditionalSampler(counts.to(device), [k for _, k in discrete],
-                                   log_frequency=config.log_frequency)
+                                   log_frequency=False)
         sample_rate = min(1.0, config.batch_size / n)
         steps_per_epoch = max(1, round(1 / sample_rate))
         total_steps = config.epochs * steps_per_epoch * config.critic_steps

@@ -170,8 +170,9 @@ class GANTrainer:
             for _ in range(steps_per_epoch):
                 for _ in range(cfg.critic_steps):
                     c_sum += self.critic_step(batch)
-                g_loss, fake = self.generator_step(batch)
-                g_sum += g_loss
+                for _ in range(cfg.generator_steps):
+                    g_loss, fake = self.generator_step(batch)
+                    g_sum += g_loss / cfg.generator_steps
             cover = self.coverage(fake)
             values = torch.stack([g_sum / steps_per_epoch,
                                   c_sum / (steps_per_epoch * cfg.critic_steps), cover]).tolist()
@@ -279,7 +280,14 @@ class DPGANTrainer(GANTrainer):
 
     def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         condition = self.prior.train_condition(batch, self.rng)
+        # The critic judged eval-mode fakes; train the generator on the same function.
+        # A no-grad train-mode pass first keeps the batch-norm running statistics current
+        # (on private-prior conditions only).
+        with torch.no_grad():
+            self._fake(batch, condition)
+        self.generator.eval()
         raw, fake = self._fake(batch, condition)
+        self.generator.train()
         if condition is not None:
             scores = self.critic(torch.cat([fake, condition.vector], dim=1))
             cross_entropy = conditional_loss(

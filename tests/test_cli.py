@@ -134,3 +134,22 @@ def test_sample_streams_chunks_into_one_file(tmp_path, csv, suffix):
     assert len(frame) == 1234
     assert frame["group"].fillna("").tolist() == expected["group"].fillna("").tolist()
     assert frame["count"].tolist() == expected["count"].tolist()
+
+
+def test_evaluate_command_prints_summary_and_writes_json(tmp_path, mixed_frame):
+    import json
+
+    real, holdout = mixed_frame.iloc[:80], mixed_frame.iloc[80:]
+    paths = {}
+    for name, frame in {"real": real, "holdout": holdout, "synth": holdout}.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    out = tmp_path / "e.json"
+    result = _run("evaluate", paths["real"], paths["synth"], "--holdout", paths["holdout"],
+                  "--target", "group", "--json", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert "fidelity" in data and "privacy" in data
+    assert "fidelity" in result.output.lower()
+    missing = _run("evaluate", paths["real"], paths["synth"], "--target", "nope", "--quiet")
+    assert missing.exit_code == 1 and "nope" in missing.output

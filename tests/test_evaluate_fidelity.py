@@ -9,10 +9,6 @@ from hypothesis import strategies as st
 from tabgan.evaluate import EvaluationOptions, evaluate
 from tabgan.evaluate.fidelity import ks_complement
 
-sdmetrics = pytest.importorskip("sdmetrics")
-from sdmetrics.column_pairs import CorrelationSimilarity  # noqa: E402
-from sdmetrics.single_column import KSComplement, TVComplement  # noqa: E402
-
 
 def _tables(seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
@@ -41,6 +37,10 @@ def _tables(seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_column_shapes_and_correlations_agree_with_sdmetrics():
+    pytest.importorskip("sdmetrics")  # a test-only dependency
+    from sdmetrics.column_pairs import CorrelationSimilarity
+    from sdmetrics.single_column import KSComplement, TVComplement
+
     real, synthetic = _tables()
     result = evaluate(real, synthetic, sections=["shapes"], random_state=0, verbose=False)
     shapes = {c.column: c for c in result.fidelity.columns}

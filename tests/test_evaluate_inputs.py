@@ -82,6 +82,28 @@ def test_a_target_that_is_an_identifier_is_refused():
     assert "key" in result.info.skipped_columns
 
 
+def test_a_target_with_nothing_to_predict_it_from_is_refused():
+    real = _table()[["label"]]
+    with pytest.raises(TargetColumnError, match="only scored column"):
+        _run(real, real.copy(), target="label")
+
+
+def test_metadata_overrides_the_inferred_kinds():
+    real, synthetic = _table(), _table(seed=1)
+    result = _run(real, synthetic, metadata={"columns": {"age": {"kind": "categorical"}}})
+    kinds = {c["name"]: c["kind"] for c in result.info.columns}
+    assert kinds == {
+        "age": "categorical",
+        "income": "numeric",
+        "colour": "categorical",
+        "label": "categorical",
+    }
+    shapes = {c.column: c.shape.metric for c in result.fidelity.columns}
+    assert shapes["age"] == "tv_complement" and shapes["income"] == "ks_complement"
+    with pytest.raises(ColumnMismatchError, match="metadata names column"):
+        _run(real, synthetic, metadata={"columns": {"height": {"kind": "continuous"}}})
+
+
 def test_a_numeric_column_holding_text_in_the_synthetic_table_is_refused():
     synthetic = _table(seed=1).astype({"age": object})
     synthetic.loc[3, "age"] = "forty"
@@ -129,3 +151,32 @@ def test_tables_read_back_from_csv_compare_equal(tmp_path):
     assert result.privacy.exact_match_rate.value == 1.0
     kinds = {c["name"]: c["kind"] for c in result.info.columns}
     assert kinds == {"grade": "categorical", "day": "datetime", "ok": "categorical"}
+
+
+def test_every_column_kind_with_nulls_runs_through_every_step(mixed_frame):
+    real, holdout = mixed_frame.iloc[:80], mixed_frame.iloc[80:]
+    synthetic = real.sample(frac=1.0, replace=True, random_state=0)
+    options = EvaluationOptions(n_bootstrap=10, n_attacks=30, detection_folds=2)
+    result = evaluate(
+        real,
+        synthetic,
+        holdout=holdout,
+        target="group",
+        options=options,
+        random_state=0,
+        verbose=False,
+    )
+    kinds = {c["name"]: c["kind"] for c in result.info.columns}
+    assert kinds == {
+        "amount": "numeric",
+        "count": "numeric",
+        "group": "categorical",
+        "flag": "categorical",
+        "size": "categorical",
+        "when": "datetime",
+        "score": "numeric",
+    }
+    assert result.info.skipped == {}
+    assert result.privacy.exact_match_rate.value == 1.0  # resampled real rows, nulls and all
+    nulls = {c.column: c.null_rate_real for c in result.fidelity.columns}
+    assert nulls["score"] > 0 and nulls["group"] > 0 and nulls["amount"] == 0

@@ -213,3 +213,11 @@ def test_wilson_interval_and_residual_risk():
     assert risk == pytest.approx(0.5)
     assert lo < 0.5 < hi <= 1.0
     assert math.isnan(residual_risk((0.5, 0.1), (1.0, 0.0), 0.95)[0])
+
+
+def test_the_package_itself_can_be_called_as_evaluate():
+    import tabgan.evaluate as package
+
+    result = package(_table(60, 0), _table(60, 1), sections=["shapes"], verbose=False)
+    assert isinstance(result, package.Evaluation)
+    assert result.fidelity.column_shapes.value > 0.5

@@ -215,3 +215,22 @@ def test_dp_refuses_bad_settings():
         TabGAN(epsilon=0.1, epochs=1, batch_size=50, verbose=False).fit(frame)
     with pytest.raises(PrivacyError, match="epsilon"):
         TabGAN(epsilon=-1.0, verbose=False).fit(frame)
+
+
+def test_dp_optimizer_adds_noise_of_sigma_c_over_the_expected_batch():
+    from opacus.optimizers import DPOptimizerFastGradientClipping
+
+    param = torch.nn.Parameter(torch.zeros(200_000))
+    sigma, clip, batch = 1.7, 0.5, 250
+    opt = DPOptimizerFastGradientClipping(
+        torch.optim.SGD([param], lr=1.0), noise_multiplier=sigma, max_grad_norm=clip,
+        expected_batch_size=batch, loss_reduction="mean",
+        generator=torch.Generator().manual_seed(0),
+    )
+    opt.zero_grad(set_to_none=True)
+    summed = torch.full_like(param, 0.01)
+    param.grad = summed.clone()  # what DPGANTrainer sets: the clipped per-record sum
+    opt.step()
+    noise = -param.detach() * batch - summed  # SGD: p = -(sum + noise) / batch
+    assert noise.mean().abs() < 0.02
+    assert noise.std().item() == pytest.approx(sigma * clip, rel=0.01)

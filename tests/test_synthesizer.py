@@ -155,7 +155,9 @@ def test_save_load_gives_same_samples(tmp_path, mixed_frame, tiny_model_params):
     path = tmp_path / "m.tabgan"
     model.save(path)
     loaded = TabGAN.load(path)
-    pd.testing.assert_frame_equal(model.sample(80, random_state=3), loaded.sample(80, random_state=3))
+    pd.testing.assert_frame_equal(
+        model.sample(80, random_state=3), loaded.sample(80, random_state=3)
+    )
     pd.testing.assert_frame_equal(model.history_, loaded.history_, check_dtype=False)
     assert loaded.get_params()["epochs"] == model.epochs
     payload = torch.load(path, weights_only=True)

@@ -23,7 +23,8 @@ first-order error propagation. A risk at or below 0 means no measurable leak.
   missing one from the nearest synthetic row. Success: the guess is the value; for numbers
   and dates, within ``inference_tolerance`` (5 percentiles) of it on the real table's
   distribution, a tolerance that means the same for ages, incomes and dates. Done for
-  every column; the headline is the column with the highest risk.
+  every column; the headline is the column whose risk has the highest lower confidence
+  bound (the one most clearly above zero).
 
 The predicates, links and guesses never leave this module: only counts and rates do.
 """
@@ -370,8 +371,11 @@ def attribute_inference(ctx: Context) -> DisclosureRisk | None:
         )
         for j, name in enumerate(ctx.names)
     ]
-    risks = [r.risk.value for r in per_column]
-    worst = per_column[int(np.nanargmax(risks))] if not np.all(np.isnan(risks)) else per_column[0]
+    risks = np.array([r.risk.value for r in per_column], dtype=np.float64)
+    lower = np.array([r.risk.ci[0] for r in per_column], dtype=np.float64)
+    # the column whose risk is most clearly above zero: a plain maximum would favour the
+    # columns whose control success is near 1, where the risk estimate is noisiest
+    worst = per_column[int(np.nanargmax(lower))] if not np.isnan(lower).all() else per_column[0]
     return DisclosureRisk(
         name="attribute_inference",
         threat_model=THREAT_MODELS["attribute_inference"],
@@ -381,8 +385,9 @@ def attribute_inference(ctx: Context) -> DisclosureRisk | None:
         n_attacks=len(main_rows),
         details={
             "secret": worst.details["secret"],
-            "headline": "the column with the highest risk",
-            "mean_risk": float(np.nanmean(risks)) if not np.all(np.isnan(risks)) else None,
+            "headline": "the column whose risk has the highest lower confidence bound",
+            "mean_risk": float(np.nanmean(risks)) if not np.isnan(risks).all() else None,
+            "max_risk": float(np.nanmax(risks)) if not np.isnan(risks).all() else None,
         },
         by_column=per_column,
     )

@@ -145,6 +145,11 @@ def evaluate(
             f"the target {target!r} cannot be predicted: {skipped_columns[target]}. Pick "
             "another target, or leave target out."
         )
+    if target is not None and all(spec.name == target for spec in specs):
+        raise TargetColumnError(
+            f"the target {target!r} is the only scored column, so there is nothing to predict "
+            "it from; add feature columns, or leave target out."
+        )
     if target is None and positive_class is not None:
         raise EvaluationError("positive_class needs a target; pass target= as well.")
     seed = _seed(random_state)

@@ -142,7 +142,7 @@ def render(ev: Evaluation) -> str:
         for risk in p.disclosure:
             label = risk.name.replace("_", " ")
             if risk.name == "attribute_inference":
-                label += f" (worst: {_name(risk.details.get('secret'))})"
+                label += f" (column {_name(risk.details.get('secret'))})"
             lines.append(_row(f"{label}: risk", risk.risk, with_ci=True))
             lines.append(
                 f"    success: main {_fmt(risk.main_rate.value)}, control "
