@@ -25,6 +25,7 @@ __all__ = [
     "OutputActivation",
     "conditional_loss",
     "gradient_penalty",
+    "wgan_gp_losses",
     "SpanLayout",
 ]
 
@@ -262,6 +263,29 @@ def gradient_penalty(
     (grads,) = torch.autograd.grad(scores.sum(), interp, create_graph=True)
     norms = grads.reshape(packs, -1).norm(2, dim=1)
     return gp_lambda * ((norms - 1) ** 2).mean()
+
+
+def wgan_gp_losses(
+    critic: Critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    generator: torch.Generator | None = None,
+    gp_lambda: float = 10.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The critic's WGAN loss ``mean D(fake) - mean D(real)`` and its gradient penalty,
+    from one forward pass over fake, real and interpolated packs stacked together (one
+    larger matrix product per layer instead of three)."""
+    pac = critic.pac
+    packs = real.shape[0] // pac
+    alpha = torch.rand(packs, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
+    alpha = alpha.expand(packs, pac, real.shape[1]).reshape(real.shape)
+    interp = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    scores = critic(torch.cat([fake, real, interp], dim=0))  # (3 * packs, 1)
+    s_fake, s_real, s_interp = scores.split(packs)
+    (grads,) = torch.autograd.grad(s_interp.sum(), interp, create_graph=True)
+    norms = grads.reshape(packs, -1).norm(2, dim=1)
+    penalty = gp_lambda * ((norms - 1) ** 2).mean()
+    return s_fake.mean() - s_real.mean(), penalty
 
 
 def conditional_loss(
