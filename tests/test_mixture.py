@@ -241,3 +241,21 @@ def test_min_and_max_come_from_every_row_not_the_subsample():
     top = tt.inverse_transform(matrix)["v"]
     mixture = tt.mixture("v")
     assert top.max() == pytest.approx(min(40.0, (mixture.means + 4 * mixture.stds).max()))
+
+
+def test_many_distinct_values_are_grouped_without_moving_the_fit():
+    from tabgan.mixture import _compress
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(0, 1, 30_000), rng.normal(8, 0.5, 10_000)])
+    uniq, counts = np.unique(values, return_counts=True)
+    grouped, totals = _compress(uniq, counts.astype(float), 1000)
+    assert len(grouped) <= 1000 and np.all(np.diff(grouped) > 0)
+    assert totals.sum() == len(values)
+    assert np.average(grouped, weights=totals) == pytest.approx(values.mean(), abs=1e-9)
+    exact = fit_mixtures([values], max_distinct=10**9)[0]
+    fast = fit_mixtures([values], max_distinct=1000)[0]
+    for mix in (exact, fast):
+        big = np.argsort(mix.weights)[-2:]
+        assert sorted(np.round(mix.means[big]).tolist()) == [0.0, 8.0]
+    assert fast.weights @ fast.means == pytest.approx(exact.weights @ exact.means, abs=0.05)
