@@ -1,12 +1,21 @@
 """tabgan: privacy-preserving tabular data synthesis with a conditional tabular GAN."""
 
-from tabgan import evaluate  # a callable module: tabgan.evaluate(real, synthetic, ...)
 from tabgan.augment import augment
 from tabgan.metadata import ColumnMetadata, Metadata
 from tabgan.synthesizer import TabGAN
 from tabgan.transform import TableTransformer
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # tabgan.evaluate is a callable module (tabgan.evaluate(real, synthetic, ...)), imported
+    # on first use so that the command line starts fast.
+    if name == "evaluate":
+        import importlib
+
+        return importlib.import_module("tabgan.evaluate")
+    raise AttributeError(f"module 'tabgan' has no attribute {name!r}")
 
 __all__ = [
     "TabGAN",

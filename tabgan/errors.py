@@ -7,8 +7,6 @@ broadly (``TabGANError``) or narrowly (``UnseenCategoryError``); data errors are
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
-
 __all__ = [
     "TabGANError",
     "DataError",
@@ -109,5 +107,6 @@ class EvaluationError(TabGANError, ValueError):
     """An evaluation option is invalid, or the tables are too small for what it asks."""
 
 
-class NotFittedError(TabGANError, _SklearnNotFittedError):
-    """The estimator was used before ``fit`` (or ``load``)."""
+class NotFittedError(TabGANError, ValueError, AttributeError):
+    """The estimator was used before ``fit`` (or ``load``). Like scikit-learn's error of
+    the same name, it is both a ValueError and an AttributeError."""

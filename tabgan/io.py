@@ -16,6 +16,7 @@ __all__ = [
     "read_table",
     "write_table",
     "write_table_chunks",
+    "prefetch",
     "atomic_path",
     "atomic_write_text",
     "table_format",
@@ -70,6 +71,24 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def _write_csv_fast(frame: pd.DataFrame, handle, *, header: bool) -> None:
+    """CSV through Arrow's multi-threaded writer: several times faster than pandas on large
+    tables. Strings are quoted, nulls are empty fields, booleans are true/false; datetime
+    columns are written as pandas formats them."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    frame = frame.copy(deep=False)
+    frame.columns = [str(c) for c in frame.columns]
+    for name in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[name]):
+            column = frame[name]
+            frame[name] = column.astype(str).where(column.notna(), None)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    options = pacsv.WriteOptions(include_header=header, quoting_style="needed")
+    pacsv.write_csv(table, handle, write_options=options)
+
+
 def write_table(data: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a CSV or Parquet file (by extension) atomically."""
     fmt = table_format(path)
@@ -82,11 +101,56 @@ def write_table(data: pd.DataFrame, path: str | os.PathLike) -> None:
             data.to_csv(tmp, index=False, compression=compression)
 
 
+def prefetch(iterable, depth: int = 2):
+    """Iterate ``iterable`` in a background thread, ``depth`` items ahead.
+
+    Generating the next chunk (matrix products that release the GIL) then overlaps with
+    writing the current one. Exceptions reach the consumer; if the consumer stops early the
+    producer stops at its next item."""
+    import queue
+    import threading
+
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in iterable:
+                while not stop.is_set():
+                    try:
+                        items.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put((done, None))
+        except BaseException as exc:  # handed to the consumer
+            items.put((done, exc))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def write_table_chunks(chunks, path: str | os.PathLike, *, progress=None) -> int:
     """Write an iterable of DataFrames as one CSV or Parquet file, chunk by chunk, so
-    memory stays bounded by one chunk. The file appears only when complete. Returns the
-    number of rows written; ``progress(rows)`` is called after each chunk."""
+    memory stays bounded by a few chunks. The next chunk is produced while the current
+    one is written. The file appears only when complete. Returns the number of rows
+    written; ``progress(rows)`` is called after each chunk."""
     fmt = table_format(path)
+    chunks = prefetch(chunks)
     rows = 0
     with atomic_path(path) as tmp:
         if fmt == "parquet":
@@ -111,9 +175,9 @@ def write_table_chunks(chunks, path: str | os.PathLike, *, progress=None) -> int
         else:
             compression = _COMPRESSIONS.get(Path(path).suffix.lower())
             if compression is None:
-                with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                with open(tmp, "wb") as handle:
                     for i, chunk in enumerate(chunks):
-                        chunk.to_csv(handle, index=False, header=i == 0)
+                        _write_csv_fast(chunk, handle, header=i == 0)
                         rows += len(chunk)
                         if progress:
                             progress(len(chunk))

@@ -190,29 +190,44 @@ class Generator(nn.Module):
         return self.seq(x)
 
     @torch.no_grad()
-    def infer(self, x: torch.Tensor) -> torch.Tensor:
-        """The eval-mode forward pass without concatenations: batch norm is folded into
-        each Linear, and each Linear's weight is split by the pieces of its input, so the
-        residual inputs are never copied. Equal to ``self.eval()(x)`` up to float error."""
-        pieces = [x]  # newest first, as torch.cat([h, x]) orders them
+    def infer(self, x: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+        """The eval-mode forward pass, fast: batch norm folded into each Linear, each
+        Linear's weight split by the pieces of its input so the residual inputs are never
+        concatenated, and rows taken ``chunk`` at a time so that activations stay in cache.
+        Equal to ``self.eval()(x)`` up to float error."""
+        layers = []  # (weight pieces, bias) per Linear, pieces in input order
+        widths = [x.shape[1]]  # piece widths, newest first as torch.cat([h, x]) orders them
         *blocks, last = list(self.seq)
         for block in blocks:
             scale = block.bn.weight / torch.sqrt(block.bn.running_var + block.bn.eps)
             weight = block.fc.weight * scale[:, None]
             bias = (block.fc.bias - block.bn.running_mean) * scale + block.bn.bias
-            pieces.insert(0, torch.relu(_split_linear(pieces, weight, bias)))
-        return _split_linear(pieces, last.weight, last.bias)
+            layers.append((_split_columns(weight, widths), bias))
+            widths = [block.fc.out_features, *widths]
+        layers.append((_split_columns(last.weight, widths), last.bias))
+        out = x.new_empty(x.shape[0], last.out_features)
+        for start in range(0, x.shape[0], chunk):
+            pieces = [x[start : start + chunk]]
+            for weights, bias in layers[:-1]:
+                pieces.insert(0, torch.relu(_split_linear(pieces, weights, bias)))
+            weights, bias = layers[-1]
+            out[start : start + chunk] = _split_linear(pieces, weights, bias)
+        return out
 
 
-def _split_linear(pieces: list[torch.Tensor], weight: torch.Tensor, bias: torch.Tensor):
-    """``torch.cat(pieces, 1) @ weight.T + bias`` without building the concatenation."""
-    out = None
-    start = 0
-    for piece in pieces:
-        width = piece.shape[1]
-        w = weight[:, start : start + width]
-        out = torch.addmm(bias, piece, w.T) if out is None else out.addmm_(piece, w.T)
+def _split_columns(weight: torch.Tensor, widths: list[int]) -> list[torch.Tensor]:
+    pieces, start = [], 0
+    for width in widths:
+        pieces.append(weight[:, start : start + width].contiguous())
         start += width
+    return pieces
+
+
+def _split_linear(pieces, weights, bias) -> torch.Tensor:
+    """``torch.cat(pieces, 1) @ torch.cat(weights, 1).T + bias`` without the concatenation."""
+    out = F.linear(pieces[0], weights[0], bias)
+    for piece, weight in zip(pieces[1:], weights[1:], strict=True):
+        out.addmm_(piece, weight.T)
     return out
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
 
 from tabgan import serialize
 from tabgan.conditions import ConditionSet
@@ -33,7 +32,56 @@ __all__ = ["TabGAN"]
 _DEFAULTS = GANConfig()
 
 
-class TabGAN(BaseEstimator):
+class _Params:
+    """scikit-learn's parameter protocol (``get_params``, ``set_params``, a repr of the
+    non-default parameters), read off ``__init__``'s signature. ``sklearn.base.clone`` and
+    grid searches work with it, without importing scikit-learn at start-up."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        import inspect
+
+        return [
+            p.name
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self" and p.kind is not p.VAR_KEYWORD
+        ]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any):
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; valid parameters "
+                    f"are {sorted(valid)}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        import inspect
+
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items()
+            if not (k in defaults and _same(defaults[k], v))
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:
+        return a is b
+
+
+class TabGAN(_Params):
     """A conditional tabular GAN (CTGAN design) with a scikit-learn style API.
 
     Parameters
