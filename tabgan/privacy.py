@@ -30,6 +30,7 @@ from tabgan.errors import PrivacyError
 
 __all__ = [
     "ACCOUNTANTS",
+    "RDP_ALPHAS",
     "Mechanism",
     "PrivacyLedger",
     "compose_epsilon",
@@ -74,6 +75,15 @@ class Mechanism:
         return (float(self.noise_multiplier), float(self.sample_rate), int(self.steps))
 
 
+# Opacus's RDP orders, extended upwards: small epsilons (a preprocessing share of 0.1, say)
+# need orders above its default maximum of 63 to be certified at all.
+RDP_ALPHAS = (
+    [1 + x / 10.0 for x in range(1, 100)]
+    + list(range(12, 64))
+    + [80, 100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1024, 1600, 2048, 4096]
+)
+
+
 def compose_epsilon(
     mechanisms: Sequence[Mechanism], delta: float, accountant: str = "rdp"
 ) -> float:
@@ -83,6 +93,8 @@ def compose_epsilon(
         return 0.0
     acc = _accountant(accountant)
     acc.history = entries
+    if accountant == "rdp":
+        return float(acc.get_epsilon(delta=delta, alphas=RDP_ALPHAS))
     return float(acc.get_epsilon(delta=delta))
 
 

@@ -153,3 +153,23 @@ def test_evaluate_command_prints_summary_and_writes_json(tmp_path, mixed_frame):
     assert "fidelity" in result.output.lower()
     missing = _run("evaluate", paths["real"], paths["synth"], "--target", "nope", "--quiet")
     assert missing.exit_code == 1 and "nope" in missing.output
+
+
+def test_fit_with_epsilon_prints_and_keeps_the_ledger(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({"x": rng.normal(50, 10, n).round(2),
+                          "c": rng.choice(["a", "b"], n)})
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "dp.tabgan"
+    result = CliRunner().invoke(main, ["fit", str(data), "-o", str(model), "--epsilon", "3",
+                                       "--epochs", "1", "--batch-size", "500", "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    assert "differential privacy" in result.output and "DP-SGD" in result.output
+    info = _run("info", model)
+    assert "target epsilon 3" in info.output
+    bad = _run("fit", data, "-o", tmp_path / "x.tabgan", "--epsilon", "3", "--delta", "0.5")
+    assert bad.exit_code == 1 and "1/n" in bad.output
