@@ -35,7 +35,7 @@ def _per_step(model: TabGAN, n_rows: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 3.0, 10.0])
+    parser.add_argument("--epsilons", type=float, nargs="*", default=[1.0, 3.0, 10.0])
     parser.add_argument("--delta", type=float, default=1e-6)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=1000)

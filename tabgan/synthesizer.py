@@ -373,6 +373,7 @@ class TabGAN(_Params):
                 config, layout, sampler, prior, device=device, generator=rng,
                 noise_multiplier=sigma, max_grad_norm=self.max_grad_norm,
                 sample_rate=sample_rate, secure_mode=self.secure_mode,
+                marginals=_private_marginals(transformer, stats),
             )
         self.transformer_ = transformer
         self.metadata_ = meta
@@ -587,6 +588,31 @@ class TabGAN(_Params):
 
 
 # ---------------------------------------------------------------------- helpers
+def _private_marginals(transformer: TableTransformer, stats) -> list[torch.Tensor | None]:
+    """For every softmax span, in order, its private 1-way marginal: the noisy category
+    counts of a categorical column; the mode weights (fitted to the noisy histogram) and the
+    noisy null share of a numeric one. None where only public bounds are known."""
+    from tabgan.transform import _CategoricalColumn, _NumericColumn
+
+    by_name = {s.name: s for s in stats}
+    out: list[torch.Tensor | None] = []
+    for col in transformer._columns:
+        stat = by_name.get(col.meta.name)
+        if isinstance(col, _CategoricalColumn):
+            out.append(torch.tensor(stat.counts, dtype=torch.float32))
+        elif isinstance(col, _NumericColumn):
+            if stat.edges is None:
+                out.append(None)
+                continue
+            total = max(float(np.sum(stat.counts)), 1e-12)
+            null_share = stat.null_count / (total + stat.null_count) if col.nullable else 0.0
+            weights = col.mixture.weights * (1.0 - null_share)
+            if col.nullable:
+                weights = np.append(weights, null_share)
+            out.append(torch.tensor(weights, dtype=torch.float32))
+    return out
+
+
 def _numeric_values(transformer: TableTransformer, meta, series: pd.Series) -> np.ndarray:
     """A numeric or datetime column as float64 (datetimes in seconds), NaN for nulls."""
     from tabgan.transform import _NumericColumn

@@ -208,6 +208,12 @@ class GANTrainer:
         return history
 
 
+def _soft_means(fake: torch.Tensor, soft_index: torch.Tensor) -> torch.Tensor:
+    """Batch mean of every softmax span's output, padded: (S, L)."""
+    padded = torch.cat([fake, fake.new_zeros(len(fake), 1)], dim=1)
+    return padded[:, soft_index].mean(dim=0)
+
+
 class DPGANTrainer(GANTrainer):
     """Training under differential privacy.
 
@@ -236,8 +242,19 @@ class DPGANTrainer(GANTrainer):
         max_grad_norm: float,
         sample_rate: float,
         secure_mode: bool = False,
+        marginals: list[torch.Tensor | None] | None = None,
     ):
         super().__init__(config, layout, sampler, device=device, generator=generator)
+        # Private 1-way marginals of the softmax spans (category frequencies, mixture-mode
+        # weights), padded like layout.soft_index; the generator is pulled towards them for
+        # free, since they are already private.
+        self._marginals = None
+        if marginals is not None and any(m is not None for m in marginals):
+            target = torch.zeros(self.layout.soft_index.shape, device=device)
+            for i, m in enumerate(marginals):
+                if m is not None:
+                    target[i, : len(m)] = m.to(device) / m.sum().clamp_min(1e-12)
+            self._marginals = target
         from opacus.optimizers import DPOptimizerFastGradientClipping
 
         # The coverage figure must not read the real rows: count every slot as present.
@@ -257,6 +274,14 @@ class DPGANTrainer(GANTrainer):
             secure_mode=secure_mode,
         )
         self.steps_taken = 0
+
+    def _marginal_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the private marginals against the batch's mean outputs,
+        averaged over the spans that have a private marginal."""
+        means = _soft_means(fake, self.layout.soft_index)
+        target = self._marginals
+        spans = (target.sum(dim=1) > 0).sum().clamp_min(1)
+        return -(target * torch.log(means + 1e-8)).sum() / spans
 
     def critic_step(self, batch: int) -> torch.Tensor:
         from tabgan.clipping import clip_and_sum
@@ -304,6 +329,8 @@ class DPGANTrainer(GANTrainer):
         raw, fake = self._fake(batch, condition)
         self.generator.train()
         loss = self._generator_loss(raw, fake, condition)
+        if self._marginals is not None:
+            loss = loss + self._marginal_loss(fake)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.g_opt.step()
