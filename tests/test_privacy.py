@@ -244,3 +244,25 @@ def test_dp_optimizer_adds_noise_of_sigma_c_over_the_expected_batch():
     noise = -param.detach() * batch - summed  # SGD: p = -(sum + noise) / batch
     assert noise.mean().abs() < 0.02
     assert noise.std().item() == pytest.approx(sigma * clip, rel=0.01)
+
+
+def test_private_marginals_follow_the_spans_and_the_noisy_statistics():
+    from tabgan.synthesizer import _private_marginals
+
+    frame = _frame(2000)
+    frame.loc[:99, "income"] = np.nan
+    meta = Metadata.infer(frame, schema_only=True)
+    stats, _, _ = private_statistics(
+        frame, meta, epsilon=2.0, delta=1e-6, accountant="rdp",
+        rng=np.random.default_rng(0), to_float=lambda m, s: _NumericColumn(m).to_float(s),
+    )
+    tt = TableTransformer(random_state=0).fit_private(meta, stats)
+    marginals = _private_marginals(tt, stats)
+    soft = [s.dim for s in tt.spans_ if s.activation == "softmax"]
+    assert [len(m) for m in marginals] == soft
+    city = next(s for s in stats if s.name == "city")
+    assert torch.allclose(marginals[-1], torch.tensor(city.counts, dtype=torch.float32))
+    income = marginals[1]  # modes of 'income', then its null slot
+    assert tt.mixture("income") is not None and len(income) == len(tt.mixture("income").weights) + 1
+    assert float(income[-1]) == pytest.approx(0.05, abs=0.03)  # the noisy null share
+    assert float(income.sum()) == pytest.approx(1.0)
