@@ -257,7 +257,7 @@ class Metadata:
         anything else (a low-cardinality numeric column, date strings) in the metadata.
         """
         check_table(data)
-        given = _coerce_metadata(metadata)
+        given = coerce_metadata(metadata)
         if given is not None:
             unknown = [n for n in given.names if n not in data.columns]
             if unknown:
@@ -502,7 +502,8 @@ def _string_datetime_format(series: pd.Series) -> str | None:
     return fmt
 
 
-def _coerce_metadata(metadata: Any) -> Metadata | None:
+def coerce_metadata(metadata: Any) -> Metadata | None:
+    """A Metadata from a Metadata, a dict or a JSON file path (None stays None)."""
     if metadata is None or isinstance(metadata, Metadata):
         return metadata
     if isinstance(metadata, Mapping):

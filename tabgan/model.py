@@ -24,7 +24,6 @@ __all__ = [
     "Critic",
     "OutputActivation",
     "conditional_loss",
-    "gradient_penalty",
     "wgan_gp_losses",
     "SpanLayout",
 ]
@@ -258,26 +257,6 @@ class Critic(nn.Module):
                 keep = torch.rand(h.shape, generator=self.rng, device=h.device) >= self.dropout
                 h = h * keep / (1.0 - self.dropout)
         return self.out(h)
-
-
-def gradient_penalty(
-    critic: Critic,
-    real: torch.Tensor,
-    fake: torch.Tensor,
-    generator: torch.Generator | None = None,
-    gp_lambda: float = 10.0,
-) -> torch.Tensor:
-    """WGAN-GP: ``lambda * (||grad D(x_hat)|| - 1)^2`` per pack, one interpolation weight
-    per pack."""
-    pac = critic.pac
-    packs = real.shape[0] // pac
-    alpha = torch.rand(packs, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
-    alpha = alpha.expand(packs, pac, real.shape[1]).reshape(real.shape)
-    interp = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    scores = critic(interp)
-    (grads,) = torch.autograd.grad(scores.sum(), interp, create_graph=True)
-    norms = grads.reshape(packs, -1).norm(2, dim=1)
-    return gp_lambda * ((norms - 1) ** 2).mean()
 
 
 def wgan_gp_losses(

@@ -25,10 +25,9 @@ from tabgan.errors import (
     EmptyTableError,
     IdentifierColumnError,
     InfiniteValueError,
-    MetadataError,
     TargetColumnError,
 )
-from tabgan.metadata import Metadata
+from tabgan.metadata import Metadata, coerce_metadata
 
 __all__ = [
     "KINDS",
@@ -129,7 +128,7 @@ def resolve_columns(
     Returns the scored columns, in the real table's order, and the left-out ones with the
     reason.
     """
-    declared = _coerce_metadata(metadata)
+    declared = coerce_metadata(metadata)
     if declared is not None:
         unknown = [n for n in declared.names if n not in real.columns]
         if unknown:
@@ -161,18 +160,6 @@ def resolve_columns(
             "pass tables with at least one ordinary column."
         )
     return specs, skipped
-
-
-def _coerce_metadata(metadata: Any) -> Metadata | None:
-    if metadata is None or isinstance(metadata, Metadata):
-        return metadata
-    if isinstance(metadata, Mapping):
-        return Metadata.from_dict(metadata)
-    if isinstance(metadata, str | os.PathLike):
-        return Metadata.from_json(metadata)
-    raise MetadataError(
-        f"metadata must be a Metadata, a dict or a JSON file path, got {type(metadata).__name__}."
-    )
 
 
 # ---------------------------------------------------------------------- values
