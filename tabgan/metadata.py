@@ -269,7 +269,7 @@ class Metadata:
         missing = [c for c in discrete if c not in data.columns]
         if missing:
             raise ColumnMismatchError(
-                f"discrete_columns names {missing}, not in the table; the table has "
+                f"the discrete column(s) {missing} are not in the table; the table has "
                 f"{list(data.columns)}."
             )
         columns = []
