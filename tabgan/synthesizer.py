@@ -336,7 +336,7 @@ class TabGAN(_Params):
             delta=delta,
             accountant=self.accountant,
             rng=np_rng,
-            to_float=lambda m, series: _numeric_values(transformer, m, series),
+            to_float=_numeric_values,
         )
         transformer.fit_private(meta, stats)
         config = self._config(n)
@@ -466,7 +466,7 @@ class TabGAN(_Params):
         self._check_fitted()
         _check_positive_int("n", n, allow_zero=True)
         _check_positive_int("batch_size", batch_size)
-        conds = ConditionSet.parse(conditions or {}, self.transformer_)
+        conds = ConditionSet.parse(conditions or {}, self.transformer_, self.category_counts_)
         rng_seed = random_state if random_state is not None else self._next_sample_seed()
         rng = torch.Generator(device=self.device_).manual_seed(int(rng_seed))
         np_rng = np.random.default_rng(int(rng_seed))
@@ -613,7 +613,7 @@ def _private_marginals(transformer: TableTransformer, stats) -> list[torch.Tenso
     return out
 
 
-def _numeric_values(transformer: TableTransformer, meta, series: pd.Series) -> np.ndarray:
+def _numeric_values(meta, series: pd.Series) -> np.ndarray:
     """A numeric or datetime column as float64 (datetimes in seconds), NaN for nulls."""
     from tabgan.transform import _NumericColumn
 

@@ -238,3 +238,16 @@ def test_chunks_concatenate_to_sample(mixed_frame, tiny_model_params):
     conditioned = list(model.iter_sample(90, {"size": "M"}, random_state=1, batch_size=40))
     assert sum(map(len, conditioned)) == 90
     assert all((c["size"] == "M").all() for c in conditioned)
+
+
+def test_several_equalities_steer_by_the_rarest(mixed_frame, tiny_model_params):
+    from tabgan.conditions import ConditionSet
+
+    model = TabGAN(**tiny_model_params).fit(mixed_frame)
+    conds = ConditionSet.parse({"group": "red", "size": "S"}, model.transformer_,
+                               model.category_counts_)
+    column, category = conds.condition_target(model.transformer_)
+    rarest = min(conds.equal, key=lambda e: e.count)
+    assert (column, category) == (rarest.position, rarest.category)
+    counts = {e.column: e.count for e in conds.equal}
+    assert counts["group"] == (mixed_frame["group"] == "red").sum()
