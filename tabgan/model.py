@@ -50,6 +50,7 @@ class GANConfig:
     gp_lambda: float = 10.0  # weight of the gradient penalty
     dropout: float = 0.5  # critic dropout
     log_frequency: bool = True  # training-by-sampling draws categories by log-frequency
+    marginal_weight: float = 1.0  # pull each softmax span's batch mean to its marginal
 
     def to_dict(self) -> dict:
         return asdict(self)

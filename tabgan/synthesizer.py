@@ -94,8 +94,7 @@ class TabGAN(_Params):
         Optional wall-clock budget for training, checked after every epoch.
     embedding_dim, generator_dims, critic_dims, pac, generator_lr, critic_lr,
     generator_decay, critic_decay, betas, critic_steps, generator_steps, gumbel_tau, gp_lambda,
-    dropout,
-    log_frequency:
+    dropout, log_frequency, marginal_weight:
         Network and optimizer settings; see :class:`tabgan.model.GANConfig`.
     max_modes, max_fit_rows:
         Transformer settings; see :class:`tabgan.transform.TableTransformer`.
@@ -154,6 +153,7 @@ class TabGAN(_Params):
         gp_lambda: float = _DEFAULTS.gp_lambda,
         dropout: float = _DEFAULTS.dropout,
         log_frequency: bool = _DEFAULTS.log_frequency,
+        marginal_weight: float = _DEFAULTS.marginal_weight,
         max_modes: int = 10,
         max_fit_rows: int = 20_000,
         epsilon: float | None = None,
@@ -184,6 +184,7 @@ class TabGAN(_Params):
         self.gp_lambda = gp_lambda
         self.dropout = dropout
         self.log_frequency = log_frequency
+        self.marginal_weight = marginal_weight
         self.max_modes = max_modes
         self.max_fit_rows = max_fit_rows
         self.epsilon = epsilon
@@ -226,6 +227,7 @@ class TabGAN(_Params):
             gp_lambda=self.gp_lambda,
             dropout=self.dropout,
             log_frequency=self.log_frequency,
+            marginal_weight=self.marginal_weight,
         )
 
     def _check_fitted(self) -> None:

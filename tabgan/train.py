@@ -82,6 +82,9 @@ class GANTrainer:
             weight_decay=config.critic_decay,
             **_FAST_ADAM,
         )
+        self._marginals = None
+        if config.marginal_weight > 0:
+            self._marginals = _soft_means(sampler.data, self.layout.soft_index)
         # Which (span, slot) pairs the real data uses, for the mode-coverage figure.
         real_slots = sampler.data.new_zeros(self.layout.soft_index.shape, dtype=torch.bool)
         padded = torch.cat([sampler.data, sampler.data.new_zeros(len(sampler.data), 1)], 1)
@@ -126,6 +129,8 @@ class GANTrainer:
         condition = self.sampler.train_condition(batch, self.rng)
         raw, fake = self._fake(batch, condition)
         loss = self._generator_loss(raw, fake, condition)
+        if self._marginals is not None:
+            loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.g_opt.step()
@@ -149,6 +154,14 @@ class GANTrainer:
         finally:
             for p in self.critic.parameters():
                 p.requires_grad_(True)
+
+    def _marginal_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the target one-way marginals of the softmax spans (categories,
+        mixture modes, null slots) against the batch's mean outputs, averaged over spans."""
+        means = _soft_means(fake, self.layout.soft_index)
+        target = self._marginals
+        spans = (target.sum(dim=1) > 0).sum().clamp_min(1)
+        return -(target * torch.log(means + 1e-8)).sum() / spans
 
     def coverage(self, fake: torch.Tensor) -> torch.Tensor:
         """Share of the real data's categories and modes that ``fake`` hits at least once."""
@@ -208,10 +221,14 @@ class GANTrainer:
         return history
 
 
-def _soft_means(fake: torch.Tensor, soft_index: torch.Tensor) -> torch.Tensor:
-    """Batch mean of every softmax span's output, padded: (S, L)."""
-    padded = torch.cat([fake, fake.new_zeros(len(fake), 1)], dim=1)
-    return padded[:, soft_index].mean(dim=0)
+def _soft_means(rows: torch.Tensor, soft_index: torch.Tensor, chunk: int = 65536):
+    """Mean of every softmax span over ``rows``, padded like ``soft_index``: (S, L)."""
+    total = rows.new_zeros(soft_index.shape)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        padded = torch.cat([part, part.new_zeros(len(part), 1)], dim=1)
+        total = total + padded[:, soft_index].sum(dim=0)
+    return total / max(len(rows), 1)
 
 
 class DPGANTrainer(GANTrainer):
@@ -248,8 +265,10 @@ class DPGANTrainer(GANTrainer):
         # Private 1-way marginals of the softmax spans (category frequencies, mixture-mode
         # weights), padded like layout.soft_index; the generator is pulled towards them for
         # free, since they are already private.
-        self._marginals = None
-        if marginals is not None and any(m is not None for m in marginals):
+        self._marginals = None  # never the real rows' marginals: the private ones only
+        if config.marginal_weight > 0 and marginals is not None and any(
+            m is not None for m in marginals
+        ):
             target = torch.zeros(self.layout.soft_index.shape, device=device)
             for i, m in enumerate(marginals):
                 if m is not None:
@@ -274,14 +293,6 @@ class DPGANTrainer(GANTrainer):
             secure_mode=secure_mode,
         )
         self.steps_taken = 0
-
-    def _marginal_loss(self, fake: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy of the private marginals against the batch's mean outputs,
-        averaged over the spans that have a private marginal."""
-        means = _soft_means(fake, self.layout.soft_index)
-        target = self._marginals
-        spans = (target.sum(dim=1) > 0).sum().clamp_min(1)
-        return -(target * torch.log(means + 1e-8)).sum() / spans
 
     def critic_step(self, batch: int) -> torch.Tensor:
         from tabgan.clipping import clip_and_sum
@@ -330,7 +341,7 @@ class DPGANTrainer(GANTrainer):
         self.generator.train()
         loss = self._generator_loss(raw, fake, condition)
         if self._marginals is not None:
-            loss = loss + self._marginal_loss(fake)
+            loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.g_opt.step()
