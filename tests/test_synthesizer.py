@@ -251,3 +251,31 @@ def test_several_equalities_steer_by_the_rarest(mixed_frame, tiny_model_params):
     assert (column, category) == (rarest.position, rarest.category)
     counts = {e.column: e.count for e in conds.equal}
     assert counts["group"] == (mixed_frame["group"] == "red").sum()
+
+
+def test_marginal_term_targets_the_real_span_means(mixed_frame, tiny_model_params):
+    from tabgan.train import _soft_means
+
+    captured = {}
+    original = GANTrainer.fit
+
+    def capture(self, **kwargs):
+        captured["trainer"] = self
+        return original(self, **kwargs)
+
+    GANTrainer.fit = capture
+    try:
+        TabGAN(**tiny_model_params).fit(mixed_frame)
+        TabGAN(**dict(tiny_model_params, marginal_weight=0.0)).fit(mixed_frame)
+    finally:
+        GANTrainer.fit = original
+    trainer = captured["trainer"]
+    assert trainer._marginals is None  # marginal_weight=0 turns the term off
+    data = trainer.sampler.data
+    index = trainer.layout.soft_index
+    chunked = _soft_means(data, index, chunk=7)
+    padded = torch.cat([data, data.new_zeros(len(data), 1)], dim=1)
+    assert torch.allclose(chunked, padded[:, index].mean(0), atol=1e-6)
+    # every real span's mean is a distribution
+    valid = index < data.shape[1]
+    assert torch.allclose(chunked.sum(1), valid.any(1).float(), atol=1e-5)
