@@ -270,34 +270,9 @@ class TabGAN(_Params):
         with _torch_seeded(torch_rng_seed):  # parameter init draws from torch's default RNG
             trainer = GANTrainer(config, layout, sampler, device=device, generator=rng)
 
-        self.transformer_ = transformer
-        self.metadata_ = transformer.metadata_
-        self.config_ = config
-        self.device_ = device
-        self.generator_ = trainer.generator
-        self.layout_ = layout
-        self._set_sampling_state(sampler.counts.cpu())
-        self._seed = seed
-
         steps = max(1, len(data) // config.batch_size)
-        deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
-        bar = _progress(self.verbose, config.epochs)
-        wrapped = None if callback is None else (lambda record: callback(self, record))
-        try:
-            history = trainer.fit(
-                epochs=config.epochs,
-                steps_per_epoch=steps,
-                deadline=deadline,
-                callback=wrapped,
-                progress=bar.update_record if bar else None,
-            )
-        finally:
-            if bar:
-                bar.close()
-        self.history_ = pd.DataFrame([vars(r) for r in history])
-        self.n_features_in_ = data.shape[1]
-        self.feature_names_in_ = np.asarray(list(data.columns), dtype=object)
-        self.fit_seconds_ = time.perf_counter() - started
+        self._train(data, trainer, transformer, layout, sampler.counts.cpu(), seed, started,
+                    steps, callback)
         self.generator_.eval()
         return self
 
@@ -377,26 +352,8 @@ class TabGAN(_Params):
                 sample_rate=sample_rate, secure_mode=self.secure_mode,
                 marginals=_private_marginals(transformer, stats),
             )
-        self.transformer_ = transformer
-        self.metadata_ = meta
-        self.config_ = config
-        self.device_ = device
-        self.generator_ = trainer.generator
-        self.layout_ = layout
-        self._set_sampling_state(counts)
-        self._seed = seed
-        deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
-        bar = _progress(self.verbose, config.epochs)
-        try:
-            history = trainer.fit(
-                epochs=config.epochs,
-                steps_per_epoch=steps_per_epoch,
-                deadline=deadline,
-                progress=bar.update_record if bar else None,
-            )
-        finally:
-            if bar:
-                bar.close()
+        self._train(data, trainer, transformer, layout, counts, seed, started,
+                    steps_per_epoch, None)
         sgd = privacy.Mechanism("training", "critic DP-SGD", sigma, sample_rate,
                                 trainer.steps_taken)
         self.privacy_ledger_ = privacy.PrivacyLedger(
@@ -410,12 +367,40 @@ class TabGAN(_Params):
             secure_mode=bool(self.secure_mode),
             public=public,
         )
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _train(self, data, trainer, transformer, layout, counts, seed, started, steps,
+               callback) -> None:
+        """Adopt the fitted pieces as attributes, then run the training loop with its
+        progress bar, deadline and callback, and record the history."""
+        self.transformer_ = transformer
+        self.metadata_ = transformer.metadata_
+        self.config_ = trainer.config
+        self.device_ = trainer.device
+        self.generator_ = trainer.generator
+        self.layout_ = layout
+        self._set_sampling_state(counts)
+        self._seed = seed
+        deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
+        bar = _progress(self.verbose, trainer.config.epochs)
+        wrapped = None if callback is None else (lambda record: callback(self, record))
+        try:
+            history = trainer.fit(
+                epochs=trainer.config.epochs,
+                steps_per_epoch=steps,
+                deadline=deadline,
+                callback=wrapped,
+                progress=bar.update_record if bar else None,
+            )
+        finally:
+            if bar:
+                bar.close()
         self.history_ = pd.DataFrame([vars(r) for r in history])
         self.n_features_in_ = data.shape[1]
         self.feature_names_in_ = np.asarray(list(data.columns), dtype=object)
         self.fit_seconds_ = time.perf_counter() - started
         self.generator_.eval()
-        return self
 
     def _set_sampling_state(self, counts: torch.Tensor) -> None:
         """What generation needs besides the generator: category counts per column."""

@@ -125,9 +125,13 @@ class GANTrainer:
         self.c_opt.step()
         return loss.detach()
 
-    def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _generator_batch(self, batch: int):
+        """Conditions and generator output (raw, activated) for a generator step."""
         condition = self.sampler.train_condition(batch, self.rng)
-        raw, fake = self._fake(batch, condition)
+        return (condition, *self._fake(batch, condition))
+
+    def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        condition, raw, fake = self._generator_batch(batch)
         loss = self._generator_loss(raw, fake, condition)
         if self._marginals is not None:
             loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
@@ -329,7 +333,7 @@ class DPGANTrainer(GANTrainer):
         self.steps_taken += 1
         return loss.detach()
 
-    def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _generator_batch(self, batch: int):
         condition = self.prior.train_condition(batch, self.rng)
         # The critic judged eval-mode fakes; train the generator on the same function.
         # A no-grad train-mode pass first keeps the batch-norm running statistics current
@@ -339,10 +343,4 @@ class DPGANTrainer(GANTrainer):
         self.generator.eval()
         raw, fake = self._fake(batch, condition)
         self.generator.train()
-        loss = self._generator_loss(raw, fake, condition)
-        if self._marginals is not None:
-            loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
-        self.g_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.g_opt.step()
-        return loss.detach(), fake.detach()
+        return condition, raw, fake

@@ -85,7 +85,8 @@ def test_max_minutes_stops_training(mixed_frame, tiny_model_params):
     assert len(model.history_) == 1
 
 
-def test_critic_step_builds_no_generator_gradients(mixed_frame, tiny_model_params):
+def _fit_and_capture_trainer(monkeypatch, frame, **params):
+    """Fit a TabGAN and return the GANTrainer it trained with."""
     captured = {}
     original = GANTrainer.fit
 
@@ -93,12 +94,13 @@ def test_critic_step_builds_no_generator_gradients(mixed_frame, tiny_model_param
         captured["trainer"] = self
         return original(self, **kwargs)
 
-    GANTrainer.fit = capture
-    try:
-        TabGAN(**tiny_model_params).fit(mixed_frame)
-    finally:
-        GANTrainer.fit = original
-    trainer = captured["trainer"]
+    monkeypatch.setattr(GANTrainer, "fit", capture)
+    TabGAN(**params).fit(frame)
+    return captured["trainer"]
+
+
+def test_critic_step_builds_no_generator_gradients(monkeypatch, mixed_frame, tiny_model_params):
+    trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame, **tiny_model_params)
     for p in trainer.generator.parameters():
         p.grad = None
     trainer.critic_step(trainer.config.batch_size)
@@ -253,24 +255,15 @@ def test_several_equalities_steer_by_the_rarest(mixed_frame, tiny_model_params):
     assert counts["group"] == (mixed_frame["group"] == "red").sum()
 
 
-def test_marginal_term_targets_the_real_span_means(mixed_frame, tiny_model_params):
+def test_marginal_term_targets_the_real_span_means(monkeypatch, mixed_frame,
+                                                   tiny_model_params):
     from tabgan.train import _soft_means
 
-    captured = {}
-    original = GANTrainer.fit
-
-    def capture(self, **kwargs):
-        captured["trainer"] = self
-        return original(self, **kwargs)
-
-    GANTrainer.fit = capture
-    try:
-        TabGAN(**tiny_model_params).fit(mixed_frame)
-        TabGAN(**dict(tiny_model_params, marginal_weight=0.0)).fit(mixed_frame)
-    finally:
-        GANTrainer.fit = original
-    trainer = captured["trainer"]
-    assert trainer._marginals is None  # marginal_weight=0 turns the term off
+    off = _fit_and_capture_trainer(monkeypatch, mixed_frame,
+                                   **dict(tiny_model_params, marginal_weight=0.0))
+    assert off._marginals is None  # marginal_weight=0 turns the term off
+    trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame, **tiny_model_params)
+    assert trainer._marginals is not None
     data = trainer.sampler.data
     index = trainer.layout.soft_index
     chunked = _soft_means(data, index, chunk=7)
