@@ -53,8 +53,18 @@ def _training_options(func):
                           "preprocessing and training)."),
         click.option("--delta", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="DP delta  [default: 1/n^1.1 for n rows]"),
+        click.option("--max-categories", type=click.IntRange(min=2), default=None,
+                     help="Keep at most this many slots per categorical column: the most "
+                          "frequent categories, the rest pooled in one (for ID-like columns)."),
         click.option("--device", default=_default("device"), show_default=True,
                      help="auto, cpu, cuda or cuda:N."),
+        click.option("--bf16", "bf16_autocast", is_flag=True,
+                     help="CUDA only: bfloat16 autocast in the training step."),
+        click.option("--compile", "torch_compile", is_flag=True,
+                     help="CUDA only: torch.compile the generator."),
+        click.option("--cuda-graphs", "cuda_graphs", is_flag=True,
+                     help="CUDA only: CUDA graphs for the generator (torch.compile's "
+                          "reduce-overhead mode)."),
         click.option("--seed", type=int, default=None, help="Random seed for reproducible runs."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]
@@ -63,15 +73,20 @@ def _training_options(func):
     return func
 
 
-def _build_model(epochs, batch_size, minutes, epsilon, delta, device, seed, quiet):
+def _build_model(epochs, batch_size, minutes, epsilon, delta, max_categories, device, seed,
+                 quiet, bf16_autocast=False, torch_compile=False, cuda_graphs=False):
     from tabgan.synthesizer import TabGAN
 
     return TabGAN(
+        bf16_autocast=bf16_autocast,
+        torch_compile=torch_compile,
+        cuda_graphs=cuda_graphs,
         epochs=epochs,
         batch_size=batch_size,
         max_minutes=minutes,
         epsilon=epsilon,
         delta=delta,
+        max_categories=max_categories,
         device=device,
         random_state=seed,
         verbose=not quiet,
@@ -80,10 +95,14 @@ def _build_model(epochs, batch_size, minutes, epsilon, delta, device, seed, quie
 
 def _fit_model(data, opts: dict):
     """Read DATA (a path or a frame) and fit a model with the shared training options."""
+    from tabgan import distributed
     from tabgan.io import read_table
 
+    distributed.init_from_env()  # under torchrun: train on every process, write on rank 0
     frame = data if hasattr(data, "columns") else read_table(data)
     discrete, metadata = opts.pop("discrete"), opts.pop("metadata")
+    if distributed.rank() != 0:
+        opts["quiet"] = True
     model = _build_model(**opts)
     model.fit(frame, discrete_columns=list(discrete) or None, metadata=metadata)
     ledger = getattr(model, "privacy_ledger_", None)
@@ -128,8 +147,11 @@ def fit(data, output, **opts):
 
         tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
     """
+    from tabgan import distributed
+
     _, model = _fit_model(data, opts)
-    model.save(output)
+    if distributed.rank() == 0:
+        model.save(output)
     _echo(opts["quiet"], f"trained {len(model.history_)} epochs in {model.fit_seconds_:.1f} s; "
                          f"saved {output}")
 
@@ -198,13 +220,24 @@ def synth(data, output, n, save_model, **opts):
     _check_output(output)
     frame, model = _fit_model(data, opts)
     _write_sample(model, len(frame) if n is None else n, output, opts["seed"], opts["quiet"])
-    if save_model:
+    if save_model and _is_writer():
         model.save(save_model)
 
 
+def _is_writer() -> bool:
+    """Whether this process writes files: always, except on ranks other than 0 of a
+    distributed run."""
+    from tabgan import distributed
+
+    return distributed.rank() == 0
+
+
 def _write_sample(model, n, output, seed, quiet):
+    from tabgan import distributed
     from tabgan.io import write_table
 
+    if distributed.rank() != 0:
+        return
     synthetic = model.sample(n, random_state=seed)
     write_table(synthetic, output)
     _echo(quiet, f"trained {len(model.history_)} epochs in {model.fit_seconds_:.1f} s; "
@@ -234,8 +267,8 @@ def demo(output, minutes, seed, device, quiet):
     data = load_adult()
     _echo(quiet, f"training on the Adult table ({len(data)} rows) for up to {minutes:g} min")
     opts = dict(epochs=_default("epochs"), batch_size=_default("batch_size"), minutes=minutes,
-                discrete=(), metadata=None, epsilon=None, delta=None, device=device, seed=seed,
-                quiet=quiet)
+                discrete=(), metadata=None, epsilon=None, delta=None, max_categories=None,
+                device=device, seed=seed, quiet=quiet)
     _, model = _fit_model(data, opts)
     _write_sample(model, len(data), output, seed, quiet)
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from tabgan.errors import ConditionError
 from tabgan.metadata import bound_to_float
-from tabgan.transform import NAT, datetime_ns
+from tabgan.transform import NAT, OTHER, datetime_ns
 
 __all__ = ["ConditionSet", "parse_condition_strings"]
 
@@ -67,14 +67,25 @@ class ConditionSet:
             if kind == "categorical":
                 categories = transformer.categories(column)
                 index = _match_category(wanted, categories)
+                pos = positions[column]
+                share, value = 1.0, None if index is None else categories[index]
+                if index is None:  # one of the categories pooled in one slot?
+                    members, weights = transformer.pooled_categories(column)
+                    j = _match_category(wanted, members)
+                    if j is not None:
+                        index = transformer.pooled_slot(column)
+                        share, value = weights[j], members[j]
                 if index is None:
+                    valid = [c for c in categories if c is not OTHER]
+                    valid += transformer.pooled_categories(column)[0]
+                    shown = f"{valid[:30]}" + (f" ... ({len(valid)} in all)"
+                                                if len(valid) > 30 else "")
                     raise ConditionError(
                         f"{wanted!r} is not a category of column {column!r}; the valid values "
-                        f"are {categories}."
+                        f"are {shown}."
                     )
-                pos = positions[column]
-                count = float(counts[pos, index]) if counts is not None else 1.0
-                equal.append(_Equal(column, categories[index], pos, index, count))
+                count = float(counts[pos, index]) * share if counts is not None else share
+                equal.append(_Equal(column, value, pos, index, count))
             elif kind in ("continuous", "integer", "datetime"):
                 low, high = _parse_range(column, wanted, kind)
                 ranges.append(_Range(column, low, high, meta[column]))

@@ -12,13 +12,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 __all__ = [
+    "segment_max",
+    "segment_softmax",
     "GANConfig",
     "Generator",
     "Critic",
@@ -51,6 +53,11 @@ class GANConfig:
     dropout: float = 0.5  # critic dropout
     log_frequency: bool = True  # training-by-sampling draws categories by log-frequency
     marginal_weight: float = 1.0  # pull each softmax span's batch mean to its marginal
+    generator_ema: float = 0.999  # decay of the generator's weight average (0: off)
+    # GPU fast paths (the estimator turns them off on CPU)
+    bf16_autocast: bool = False  # forward passes in bfloat16 autocast
+    torch_compile: bool = False  # the generator through torch.compile
+    cuda_graphs: bool = False  # torch.compile's "reduce-overhead" mode: CUDA graphs
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,67 +76,79 @@ class SpanLayout:
     """Index tensors that let every span be handled in one vectorized operation.
 
     ``spans`` is a list of ``(dim, activation)``; ``discrete`` lists the data offset and size
-    of each categorical column's span (the ones the condition vector refers to).
+    of each categorical column's span (the ones the condition vector refers to). Softmax
+    spans are segments of one flat vector, never padded to a common width, so that one
+    column of thousands of categories costs its own width and no more.
     """
 
     tanh_index: torch.Tensor  # (T,) positions of alpha columns
-    soft_index: torch.Tensor  # (S, L) positions of each softmax span, padded with `dim`
-    soft_valid: torch.Tensor  # (S * L,) flat positions of the real (non-pad) entries
+    soft_index: torch.Tensor  # (P,) positions of softmax entries, in data order
+    soft_segment: torch.Tensor  # (P,) the softmax span of each of those entries
     inverse_perm: torch.Tensor  # (dim,) puts [tanh | softmax] back in data order
-    disc_index: torch.Tensor  # (C, Lc) positions of each categorical span, padded with `dim`
+    disc_segment: torch.Tensor  # (C,) the softmax span of each categorical column
+    disc_start: torch.Tensor  # (C,) data position of each categorical column's first entry
     dim: int
-    mode_spans: list[int] = field(default_factory=list)  # softmax spans of numeric columns
+    n_segments: int = 0
 
     @classmethod
     def build(
         cls, spans: Sequence[tuple[int, str]], discrete: Sequence[tuple[int, int]]
     ) -> SpanLayout:
-        tanh, soft = [], []
+        tanh, soft, segment, starts = [], [], [], {}
         offset = 0
         for dim, activation in spans:
             positions = list(range(offset, offset + dim))
             if activation == "tanh":
                 tanh.extend(positions)
             elif activation == "softmax":
-                soft.append(positions)
+                starts[offset] = len(starts)
+                soft.extend(positions)
+                segment.extend([len(starts) - 1] * dim)
             else:
                 raise ValueError(f"unknown activation {activation!r}")
             offset += dim
         total = offset
-        width = max((len(s) for s in soft), default=1)
-        soft_index = torch.full((max(len(soft), 1), width), total, dtype=torch.long)
-        valid = []
-        for i, positions in enumerate(soft):
-            soft_index[i, : len(positions)] = torch.tensor(positions)
-            valid.extend(i * width + j for j in range(len(positions)))
-        order = tanh + [p for s in soft for p in s]
         inverse = torch.empty(total, dtype=torch.long)
-        inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(total)
-        dwidth = max((n for _, n in discrete), default=1)
-        disc_index = torch.full((max(len(discrete), 1), dwidth), total, dtype=torch.long)
-        for i, (start, n) in enumerate(discrete):
-            disc_index[i, :n] = torch.arange(start, start + n)
+        inverse[torch.tensor(tanh + soft, dtype=torch.long)] = torch.arange(total)
+        long = dict(dtype=torch.long)
         return cls(
-            tanh_index=torch.tensor(tanh, dtype=torch.long),
-            soft_index=soft_index,
-            soft_valid=torch.tensor(valid, dtype=torch.long),
+            tanh_index=torch.tensor(tanh, **long),
+            soft_index=torch.tensor(soft, **long),
+            soft_segment=torch.tensor(segment, **long),
             inverse_perm=inverse,
-            disc_index=disc_index,
+            disc_segment=torch.tensor([starts[s] for s, _ in discrete], **long),
+            disc_start=torch.tensor([s for s, _ in discrete], **long),
             dim=total,
+            n_segments=len(starts),
         )
 
     def to(self, device: torch.device) -> SpanLayout:
         return SpanLayout(
             *(getattr(self, k).to(device) for k in
-              ("tanh_index", "soft_index", "soft_valid", "inverse_perm", "disc_index")),
+              ("tanh_index", "soft_index", "soft_segment", "inverse_perm", "disc_segment",
+               "disc_start")),
             dim=self.dim,
+            n_segments=self.n_segments,
         )
 
 
-def _padded(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """Gather ``x[:, index]`` with pad positions (== x.shape[1]) filled with -inf."""
-    pad = x.new_full((x.shape[0], 1), float("-inf"))
-    return torch.cat([x, pad], dim=1)[:, index]  # (B, S, L)
+def segment_max(x: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
+    """Row-wise maximum of ``x (B, P)`` within each segment: ``(B, n_segments)``."""
+    index = segment.expand(x.shape[0], -1)
+    out = x.new_full((x.shape[0], n_segments), float("-inf"))
+    return out.scatter_reduce(1, index, x, "amax", include_self=True)
+
+
+def segment_softmax(
+    x: torch.Tensor, segment: torch.Tensor, n_segments: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax of ``x (B, P)`` within each segment, and each segment's log-sum-exp
+    ``(B, n_segments)``."""
+    index = segment.expand(x.shape[0], -1)
+    top = segment_max(x.detach(), segment, n_segments)
+    e = torch.exp(x - top.gather(1, index))
+    total = x.new_zeros(x.shape[0], n_segments).scatter_add(1, index, e)
+    return e / total.gather(1, index), top + torch.log(total)
 
 
 class OutputActivation(nn.Module):
@@ -142,25 +161,33 @@ class OutputActivation(nn.Module):
 
     def forward(self, raw: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         lay = self.layout
-        batch = raw.shape[0]
         alphas = torch.tanh(raw[:, lay.tanh_index])
-        logits = _padded((raw + _gumbel(raw, generator)) / self.tau, lay.soft_index)  # (B, S, L)
-        soft = torch.softmax(logits, dim=-1).reshape(batch, -1)[:, lay.soft_valid]
+        logits = raw[:, lay.soft_index]
+        logits = (logits + _gumbel(logits, generator)) / self.tau
+        soft, _ = segment_softmax(logits, lay.soft_segment, lay.n_segments)
         return torch.cat([alphas, soft], dim=1)[:, lay.inverse_perm]
 
     def sample_scores(
         self, raw: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         """Alphas, and for every softmax span scores whose argmax is a draw from
-        softmax(raw) (the Gumbel-max trick): what decoding needs, without the softmax."""
-        out = raw + _gumbel(raw, generator)
-        out[:, self.layout.tanh_index] = torch.tanh(raw[:, self.layout.tanh_index])
-        return out
+        softmax(raw) (the Gumbel-max trick): what decoding needs, without the softmax.
+        Works in place on ``raw``, with one temporary of its size."""
+        lay = self.layout
+        alphas = torch.tanh(raw[:, lay.tanh_index])
+        raw.add_(_gumbel_(torch.empty_like(raw), generator))
+        raw[:, lay.tanh_index] = alphas
+        return raw
 
 
 def _gumbel(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    u = torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
-    return -torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
+    return _gumbel_(torch.empty_like(like), generator)
+
+
+def _gumbel_(out: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """Fill ``out`` with standard Gumbel noise, in place."""
+    out.uniform_(generator=generator)
+    return out.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()
 
 
 class _Residual(nn.Module):
@@ -266,11 +293,14 @@ def wgan_gp_losses(
     fake: torch.Tensor,
     generator: torch.Generator | None = None,
     gp_lambda: float = 10.0,
+    *,
+    pac: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The critic's WGAN loss ``mean D(fake) - mean D(real)`` and its gradient penalty,
     from one forward pass over fake, real and interpolated packs stacked together (one
-    larger matrix product per layer instead of three)."""
-    pac = critic.pac
+    larger matrix product per layer instead of three). ``critic`` may be a wrapper (such
+    as ``DistributedDataParallel``) when ``pac`` is given."""
+    pac = critic.pac if pac is None else pac
     packs = real.shape[0] // pac
     alpha = torch.rand(packs, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
     alpha = alpha.expand(packs, pac, real.shape[1]).reshape(real.shape)
@@ -288,7 +318,7 @@ def conditional_loss(
 ) -> torch.Tensor:
     """Cross-entropy of each row's raw logits for its chosen column against its chosen
     category, averaged over the batch (CTGAN's condition loss, vectorized)."""
-    logits = _padded(raw, layout.disc_index)  # (B, C, L)
+    _, lse = segment_softmax(raw[:, layout.soft_index], layout.soft_segment, layout.n_segments)
     rows = torch.arange(raw.shape[0], device=raw.device)
-    chosen = logits[rows, column]  # (B, L)
-    return F.cross_entropy(chosen, category)
+    target = raw[rows, layout.disc_start[column] + category]
+    return (lse[rows, layout.disc_segment[column]] - target).mean()

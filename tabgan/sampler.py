@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from tabgan.encoded import DenseRows, EncodedTable, as_rows
+
 __all__ = ["Condition", "ConditionalSampler"]
 
 
@@ -64,30 +66,39 @@ class ConditionalSampler:
             train = torch.log1p(self.counts) if log_frequency else self.counts
             self._train_cdf = _cdf(train)
             self._sample_cdf = _cdf(self.counts)
-        self.data: torch.Tensor | None = None
+        self.data: EncodedTable | DenseRows | None = None
 
     @classmethod
     def from_data(
-        cls, data: torch.Tensor, discrete: Sequence[tuple[int, int]], *, log_frequency: bool = True
+        cls,
+        data: EncodedTable | torch.Tensor,
+        discrete: Sequence[tuple[int, int]],
+        *,
+        log_frequency: bool = True,
     ) -> ConditionalSampler:
-        """Count categories in the transformed ``data`` and index its rows by category.
-
-        ``discrete`` holds ``(data_offset, n_categories)`` of each categorical column.
+        """Count categories in the transformed ``data`` (an
+        :class:`~tabgan.encoded.EncodedTable`, or a dense matrix) and index its rows by
+        category. ``discrete`` holds ``(data_offset, n_categories)`` of each categorical
+        column.
         """
+        data = as_rows(data)
         sizes = [n for _, n in discrete]
         width = max(sizes, default=1)
-        if discrete:
-            codes = torch.stack([data[:, s : s + n].argmax(dim=1) for s, n in discrete])
-        else:
-            codes = torch.zeros(0, len(data), dtype=torch.long, device=data.device)
+        index_dtype = torch.int32 if len(data) < 2**31 else torch.long
+        codes = torch.zeros(len(sizes), len(data), dtype=index_dtype, device=data.device)
+        rows = torch.zeros_like(codes)
         counts = torch.zeros(len(sizes), width, device=data.device)
-        counts.scatter_add_(1, codes, torch.ones_like(codes, dtype=torch.float32))
+        for i, (s, n) in enumerate(discrete):  # a column at a time: small temporaries
+            column = data.codes(s, n)
+            codes[i] = column
+            counts[i, :n] = torch.bincount(column, minlength=n).float()
+            rows[i] = torch.argsort(column, stable=True)
         sampler = cls(counts, sizes, log_frequency=log_frequency)
         sampler.data = data
         sampler.n_rows = len(data)
         # Rows sorted by category within each column, and each category's segment.
         sampler.codes = codes  # (C, n) category of every row in every categorical column
-        sampler._rows = torch.argsort(codes, dim=1, stable=True)  # (C, n)
+        sampler._rows = rows  # (C, n) row indices sorted by category
         sampler._seg_count = counts.long()  # (C, W)
         sampler._seg_start = torch.cumsum(sampler._seg_count, dim=1) - sampler._seg_count
         return sampler
@@ -130,20 +141,30 @@ class ConditionalSampler:
 
     # ------------------------------------------------------------------ private mode
     def anchored_batch(
-        self, sample_rate: float, generator: torch.Generator | None = None
+        self,
+        sample_rate: float,
+        generator: torch.Generator | None = None,
+        *,
+        shard: tuple[int, int] = (0, 1),
     ) -> tuple[torch.Tensor, Condition | None]:
         """Poisson sampling: every row joins the batch independently with probability
         ``sample_rate``; each sampled row is conditioned on its own category in a uniformly
         chosen categorical column. Returns the row indices and their conditions. The batch
-        size is random (and may be 0), as the privacy analysis assumes."""
+        size is random (and may be 0), as the privacy analysis assumes.
+
+        ``shard=(k, N)`` draws only among rows ``i`` with ``i mod N == k``: N processes
+        with shards 0..N-1 together make one Poisson sample of the whole table."""
         mask = torch.rand(self.n_rows, generator=generator, device=self.device) < sample_rate
+        index, count = shard
+        if count > 1:
+            mask &= torch.arange(self.n_rows, device=self.device) % count == index
         rows = torch.nonzero(mask, as_tuple=False).flatten()
         if self.n_columns == 0:
             return rows, None
         column = torch.randint(
             self.n_columns, (len(rows),), generator=generator, device=self.device
         )
-        category = self.codes[column, rows]
+        category = self.codes[column, rows].long()
         return rows, self._condition(column, category)
 
     # ------------------------------------------------------------------ real rows
@@ -155,7 +176,7 @@ class ConditionalSampler:
         start = self._seg_start[column, category]
         u = torch.rand(len(column), generator=generator, device=self.device)
         offset = (u * count).long().clamp_max((count - 1).clamp_min(0))
-        return self._rows[column, start + offset]
+        return self._rows[column, start + offset].long()
 
     def real_batch(
         self, condition: Condition | None, batch: int, generator: torch.Generator | None = None
@@ -163,9 +184,9 @@ class ConditionalSampler:
         """Real rows: matching a shuffled copy of ``condition``'s categories, or uniform."""
         if condition is None:
             idx = torch.randint(self.n_rows, (batch,), generator=generator, device=self.device)
-            return self.data[idx]
+            return self.data.dense(idx)
         rows = self.rows_for(condition.column, condition.category, generator)
-        return self.data[rows]
+        return self.data.dense(rows)
 
 
 def _cdf(weights: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tabgan import serialize
+from tabgan import distributed, serialize
 from tabgan.conditions import ConditionSet
 from tabgan.errors import NotFittedError
 from tabgan.metadata import Metadata
@@ -96,8 +97,17 @@ class TabGAN(_Params):
     generator_decay, critic_decay, betas, critic_steps, generator_steps, gumbel_tau, gp_lambda,
     dropout, log_frequency, marginal_weight:
         Network and optimizer settings; see :class:`tabgan.model.GANConfig`.
+    generator_ema:
+        Decay of an exponential moving average of the generator's weights, updated after
+        every generator step; the average is what samples (0 turns it off).
     max_modes, max_fit_rows:
         Transformer settings; see :class:`tabgan.transform.TableTransformer`.
+    max_categories:
+        Most one-hot slots per categorical column (None: no limit). A column with more
+        categories keeps its ``max_categories - 1`` most frequent ones and pools the rest
+        in one slot, whose generated values are drawn from the pooled categories by their
+        frequencies (noisy frequencies under DP). Use it for ID-like columns with thousands
+        of values: each category otherwise widens both networks.
     epsilon:
         Train with differential privacy at this target epsilon (None: no DP). The guarantee
         covers everything that reads the data: preprocessing and training. See
@@ -114,12 +124,22 @@ class TabGAN(_Params):
     secure_mode:
         Draw DP noise with Opacus's floating-point-attack-resistant sampler (slower, and
         not reproducible by ``random_state``).
+    bf16_autocast, torch_compile, cuda_graphs:
+        GPU fast paths for the training step: bfloat16 autocast of the forward passes,
+        ``torch.compile`` of the generator, and CUDA graphs (``torch.compile``'s
+        "reduce-overhead" mode). They apply on CUDA only; on CPU they are off, with a
+        warning. See ``docs/scale.md``.
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
     random_state:
         Seed that makes ``fit`` and ``sample`` reproducible; ``None`` draws a fresh one.
     verbose:
-        Show a progress bar with the epoch and the losses.
+        Print the memory estimate, and show a progress bar with the epoch and the losses.
+
+    Attributes
+    ----------
+    memory_estimate_:
+        A :class:`~tabgan.memory.MemoryEstimate` of the fit, made before training started.
 
     Examples
     --------
@@ -154,14 +174,19 @@ class TabGAN(_Params):
         dropout: float = _DEFAULTS.dropout,
         log_frequency: bool = _DEFAULTS.log_frequency,
         marginal_weight: float = _DEFAULTS.marginal_weight,
+        generator_ema: float = _DEFAULTS.generator_ema,
         max_modes: int = 10,
         max_fit_rows: int = 20_000,
+        max_categories: int | None = None,
         epsilon: float | None = None,
         delta: float | None = None,
         max_grad_norm: float = 1.0,
         preprocessing_share: float = 0.1,
         accountant: str = "rdp",
         secure_mode: bool = False,
+        bf16_autocast: bool = False,
+        torch_compile: bool = False,
+        cuda_graphs: bool = False,
         device: str = "auto",
         random_state: int | None = None,
         verbose: bool = True,
@@ -185,14 +210,19 @@ class TabGAN(_Params):
         self.dropout = dropout
         self.log_frequency = log_frequency
         self.marginal_weight = marginal_weight
+        self.generator_ema = generator_ema
         self.max_modes = max_modes
         self.max_fit_rows = max_fit_rows
+        self.max_categories = max_categories
         self.epsilon = epsilon
         self.delta = delta
         self.max_grad_norm = max_grad_norm
         self.preprocessing_share = preprocessing_share
         self.accountant = accountant
         self.secure_mode = secure_mode
+        self.bf16_autocast = bf16_autocast
+        self.torch_compile = torch_compile
+        self.cuda_graphs = cuda_graphs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -204,11 +234,19 @@ class TabGAN(_Params):
         _check_positive_int("pac", self.pac)
         _check_positive_int("critic_steps", self.critic_steps)
         _check_positive_int("generator_steps", self.generator_steps)
+        if not (isinstance(self.generator_ema, int | float) and 0 <= self.generator_ema < 1):
+            raise ValueError(
+                f"generator_ema must lie in [0, 1) (0 turns the average off), got "
+                f"{self.generator_ema!r}."
+            )
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise ValueError(f"max_minutes must be positive or None, got {self.max_minutes!r}.")
         # A batch holds whole packs and is no larger than the table (rounded up to a pack).
         batch = min(self.batch_size, max(self.pac, math.ceil(n_rows / self.pac) * self.pac))
         batch = max(self.pac, batch - batch % self.pac)
+        # Under a process group every rank takes an equal share of whole packs.
+        unit = self.pac * distributed.world_size()
+        batch = max(unit, batch - batch % unit)
         return GANConfig(
             embedding_dim=self.embedding_dim,
             generator_dims=tuple(self.generator_dims),
@@ -228,7 +266,23 @@ class TabGAN(_Params):
             dropout=self.dropout,
             log_frequency=self.log_frequency,
             marginal_weight=self.marginal_weight,
+            generator_ema=self.generator_ema,
         )
+
+    def _fast_paths(self, config: GANConfig, device: torch.device) -> None:
+        """Switch the GPU fast paths on in ``config`` where they apply (CUDA only)."""
+        asked = {k: bool(getattr(self, k)) for k in
+                 ("bf16_autocast", "torch_compile", "cuda_graphs")}
+        if device.type != "cuda":
+            if any(asked.values()):
+                import warnings
+
+                names = ", ".join(k for k, v in asked.items() if v)
+                warnings.warn(f"{names} apply on CUDA only; training on {device} without them.",
+                              UserWarning, stacklevel=3)
+            return
+        for key, value in asked.items():
+            setattr(config, key, value)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "generator_"):
@@ -255,18 +309,21 @@ class TabGAN(_Params):
         if self.epsilon is not None:
             return self._fit_private(data, discrete_columns, metadata, callback)
         started = time.perf_counter()
-        seed = _seed(self.random_state)
+        seed = distributed.broadcast_int(_seed(self.random_state))
         torch_rng_seed, np_seed = seed, seed + 1
-        device = resolve_device(self.device)
+        device = distributed.local_device(resolve_device(self.device))
         transformer = TableTransformer(
-            max_modes=self.max_modes, max_fit_rows=self.max_fit_rows, random_state=np_seed
+            max_modes=self.max_modes, max_fit_rows=self.max_fit_rows,
+            max_categories=self.max_categories, random_state=np_seed,
         ).fit(data, metadata, discrete_columns=discrete_columns)
         config = self._config(len(data))
-        matrix = transformer.transform(data).to(device)
+        self._fast_paths(config, device)
+        self._announce_memory(transformer, len(data), config, device)
+        matrix = transformer.encode(data).to(device)
         discrete = [(d.data_offset, d.n_categories) for d in transformer.discrete_]
         sampler = ConditionalSampler.from_data(matrix, discrete, log_frequency=config.log_frequency)
         layout = SpanLayout.build([(s.dim, s.activation) for s in transformer.spans_], discrete)
-        rng = torch.Generator(device=device).manual_seed(torch_rng_seed)
+        rng = torch.Generator(device=device).manual_seed(_rank_seed(torch_rng_seed))
         with _torch_seeded(torch_rng_seed):  # parameter init draws from torch's default RNG
             trainer = GANTrainer(config, layout, sampler, device=device, generator=rng)
 
@@ -300,11 +357,12 @@ class TabGAN(_Params):
         n = len(data)
         delta = privacy.default_delta(n) if self.delta is None else float(self.delta)
         privacy.check_delta(delta, n)
-        seed = _seed(self.random_state)
-        device = resolve_device(self.device)
+        seed = distributed.broadcast_int(_seed(self.random_state))
+        device = distributed.local_device(resolve_device(self.device))
         np_rng = np.random.default_rng(seed + 1)
         transformer = TableTransformer(
-            max_modes=self.max_modes, max_fit_rows=self.max_fit_rows, random_state=seed + 2
+            max_modes=self.max_modes, max_fit_rows=self.max_fit_rows,
+            max_categories=self.max_categories, random_state=seed + 2,
         )
         stats, mechanisms, public = privacy.private_statistics(
             data,
@@ -318,14 +376,19 @@ class TabGAN(_Params):
         transformer.fit_private(meta, stats)
         config = self._config(n)
         config.pac = 1  # one record per clipped sample
-        matrix = transformer.transform(data).to(device)
+        self._fast_paths(config, device)
+        self._announce_memory(transformer, n, config, device)
+        matrix = transformer.encode(data).to(device)
         discrete = [(d.data_offset, d.n_categories) for d in transformer.discrete_]
         sampler = ConditionalSampler.from_data(matrix, discrete)
         width = max((k for _, k in discrete), default=1)
         counts = torch.zeros(len(discrete), width)
         by_name = {s.name: s for s in stats}
         for i, info in enumerate(transformer.discrete_):
-            c = torch.tensor(by_name[info.name].counts, dtype=torch.float32)
+            stat = by_name[info.name]
+            column = transformer._column(info.name)
+            c = torch.tensor(column.slot_counts(stat.categories, stat.counts),
+                             dtype=torch.float32)
             counts[i, : len(c)] = c
         # Record-anchored batches condition on categories at their real frequency: the
         # generator's conditions follow the same (private) frequencies.
@@ -344,7 +407,7 @@ class TabGAN(_Params):
             accountant=self.accountant,
         )
         layout = SpanLayout.build([(s.dim, s.activation) for s in transformer.spans_], discrete)
-        rng = torch.Generator(device=device).manual_seed(seed)
+        rng = torch.Generator(device=device).manual_seed(_rank_seed(seed))
         with _torch_seeded(seed):
             trainer = DPGANTrainer(
                 config, layout, sampler, prior, device=device, generator=rng,
@@ -370,6 +433,17 @@ class TabGAN(_Params):
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
+    def _announce_memory(self, transformer, n_rows: int, config: GANConfig, device) -> None:
+        """Estimate the fit's memory before anything large is allocated: kept as
+        ``memory_estimate_``, printed when verbose, a warning when it exceeds free memory."""
+        from tabgan.memory import estimate_training_memory, warn_if_too_large
+
+        self.memory_estimate_ = estimate_training_memory(transformer, n_rows, config)
+        if self.verbose and distributed.rank() == 0:
+            print(f"tabgan: training on {device} needs {self.memory_estimate_}",
+                  file=sys.stderr)
+        warn_if_too_large(self.memory_estimate_, device)
+
     def _train(self, data, trainer, transformer, layout, counts, seed, started, steps,
                callback) -> None:
         """Adopt the fitted pieces as attributes, then run the training loop with its
@@ -378,12 +452,12 @@ class TabGAN(_Params):
         self.metadata_ = transformer.metadata_
         self.config_ = trainer.config
         self.device_ = trainer.device
-        self.generator_ = trainer.generator
+        self.generator_ = trainer.sampling_generator
         self.layout_ = layout
         self._set_sampling_state(counts)
         self._seed = seed
         deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
-        bar = _progress(self.verbose, trainer.config.epochs)
+        bar = _progress(self.verbose and distributed.rank() == 0, trainer.config.epochs)
         wrapped = None if callback is None else (lambda record: callback(self, record))
         try:
             history = trainer.fit(
@@ -480,31 +554,39 @@ class TabGAN(_Params):
         return int(np.random.default_rng([self._seed, self._sample_calls]).integers(2**62))
 
     def generate_matrix(
-        self, n: int, rng: torch.Generator, condition=None
+        self, n: int, rng: torch.Generator, condition=None, *, fixed=None, chunk: int = 8192
     ) -> torch.Tensor:
         """Generator output ``(n, D)`` ready to decode: alphas, and span scores whose argmax
-        is a draw from the generator's distribution. ``condition`` is a batch of size ``n``,
-        or None to draw conditions by category frequency."""
+        is a draw from the generator's distribution. ``condition`` is a batch of size ``n``;
+        ``fixed=(column, category)`` conditions every row on one category; with neither,
+        conditions are drawn by category frequency. Rows are made ``chunk`` at a time into
+        one preallocated matrix, so the temporaries stay small."""
         self._check_fitted()
         self.generator_.eval()
+        out = torch.empty(n, self.layout_.dim, device=self.device_)
         with torch.no_grad():
-            z = torch.randn(n, self.config_.embedding_dim, generator=rng, device=self.device_)
-            if self._sampler.n_columns:
-                if condition is None:
-                    condition = self._sampler.sample_condition(n, rng)
-                z = torch.cat([z, condition.vector], dim=1)
-            return self._activation.sample_scores(self.generator_.infer(z), rng)
+            for start in range(0, n, chunk):
+                m = min(chunk, n - start)
+                z = torch.randn(m, self.config_.embedding_dim, generator=rng,
+                                device=self.device_)
+                if self._sampler.n_columns:
+                    if condition is not None:
+                        vector = condition.vector[start : start + m]
+                    elif fixed is not None:
+                        vector = self._sampler.fixed_condition(m, *fixed).vector
+                    else:
+                        vector = self._sampler.sample_condition(m, rng).vector
+                    z = torch.cat([z, vector], dim=1)
+                raw = self.generator_.infer(z)
+                out[start : start + m] = self._activation.sample_scores(raw, rng)
+        return out
 
     def _generate(self, n: int, conds: ConditionSet, rng, np_rng) -> pd.DataFrame:
-        condition = None
         target = conds.condition_target(self.transformer_)
-        if target is not None and n > 0:
-            column, category = target
-            condition = self._sampler.fixed_condition(n, column, category)
         if n == 0:
             matrix = torch.zeros(0, self.layout_.dim)
         else:
-            matrix = self.generate_matrix(n, rng, condition)
+            matrix = self.generate_matrix(n, rng, fixed=target)
         return self.transformer_.inverse_transform(
             matrix, random_state=int(np_rng.integers(2**62))
         )
@@ -586,7 +668,8 @@ def _private_marginals(transformer: TableTransformer, stats) -> list[torch.Tenso
     for col in transformer._columns:
         stat = by_name.get(col.meta.name)
         if isinstance(col, _CategoricalColumn):
-            out.append(torch.tensor(stat.counts, dtype=torch.float32))
+            out.append(torch.tensor(col.slot_counts(stat.categories, stat.counts),
+                                    dtype=torch.float32))
         elif isinstance(col, _NumericColumn):
             if stat.edges is None:
                 out.append(None)
@@ -620,6 +703,11 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto'.")
     return resolved
+
+
+def _rank_seed(seed: int) -> int:
+    """The seed of this process's batch draws: ``seed`` itself on one process."""
+    return (seed + 7919 * distributed.rank()) % 2**62
 
 
 def _seed(random_state: int | None) -> int:

@@ -7,12 +7,15 @@ and read back once per epoch.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
+from tabgan import distributed
 from tabgan.model import (
     Critic,
     GANConfig,
@@ -20,6 +23,7 @@ from tabgan.model import (
     OutputActivation,
     SpanLayout,
     conditional_loss,
+    segment_max,
     wgan_gp_losses,
 )
 from tabgan.sampler import ConditionalSampler
@@ -67,7 +71,19 @@ class GANTrainer:
             data_dim + cond_dim, config.critic_dims, config.pac, config.dropout
         ).to(device)
         self.critic.rng = generator
+        # Under a process group: the networks that carry gradients between ranks, and this
+        # rank's share of every batch (see tabgan.distributed).
+        self.world = distributed.world_size()
+        self.local_batch = config.batch_size // self.world
+        self._generator_ddp = distributed.wrap(self.generator, device)
+        self._critic_ddp = self._wrap_critic(device)
         self.activation = OutputActivation(self.layout, config.gumbel_tau)
+        self._setup_fast_paths()
+        # An exponential moving average of the generator's weights: what sampling uses.
+        self.ema_generator = None
+        if config.generator_ema > 0:
+            self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False)
+            self._ema_updates = 0
         self.g_opt = torch.optim.Adam(
             self.generator.parameters(),
             lr=config.generator_lr,
@@ -82,15 +98,31 @@ class GANTrainer:
             weight_decay=config.critic_decay,
             **_FAST_ADAM,
         )
-        self._marginals = None
-        if config.marginal_weight > 0:
-            self._marginals = _soft_means(sampler.data, self.layout.soft_index)
-        # Which (span, slot) pairs the real data uses, for the mode-coverage figure.
-        real_slots = sampler.data.new_zeros(self.layout.soft_index.shape, dtype=torch.bool)
-        padded = torch.cat([sampler.data, sampler.data.new_zeros(len(sampler.data), 1)], 1)
-        for start in range(0, len(padded), 65536):
-            real_slots |= padded[start : start + 65536][:, self.layout.soft_index].gt(0.5).any(0)
-        self._real_slots = real_slots
+        # Share of real rows hot at each softmax entry: the one-way marginals of every
+        # category, mixture mode and null slot.
+        real_means = sampler.data.column_means()[self.layout.soft_index]
+        self._marginals = real_means if config.marginal_weight > 0 else None
+        # Which entries the real data uses, for the mode-coverage figure.
+        self._real_slots = real_means > 0
+
+    def _wrap_critic(self, device: torch.device) -> torch.nn.Module:
+        return distributed.wrap(self.critic, device)
+
+    def _setup_fast_paths(self) -> None:
+        """bf16 autocast for the forward passes; torch.compile (with CUDA graphs in its
+        "reduce-overhead" mode) for the generator. The critic is not compiled: the gradient
+        penalty differentiates it twice, which compiled graphs do not support."""
+        cfg = self.config
+        self._no_grad_generator = self.generator
+        if cfg.torch_compile or cfg.cuda_graphs:
+            mode = "reduce-overhead" if cfg.cuda_graphs else None
+            self._generator_ddp = torch.compile(self._generator_ddp, mode=mode)
+            self._no_grad_generator = torch.compile(self.generator, mode=mode)
+
+    def _autocast(self, enabled: bool = True):
+        if not (enabled and self.config.bf16_autocast):
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     # ------------------------------------------------------------------ pieces
     def noise(self, batch: int) -> torch.Tensor:
@@ -98,15 +130,20 @@ class GANTrainer:
             batch, self.config.embedding_dim, generator=self.rng, device=self.device
         )
 
-    def _fake(self, batch: int, condition) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw and activated generator output for ``condition``."""
+    def _fake(self, batch: int, condition, network=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw and activated output of the generator (or of ``network``, its distributed
+        wrapper) for ``condition``."""
         z = self.noise(batch)
         if condition is not None:
             z = torch.cat([z, condition.vector], dim=1)
-        raw = self.generator(z)
+        raw = (self._no_grad_generator if network is None else network)(z).float()
         return raw, self.activation(raw, self.rng)
 
     def critic_step(self, batch: int) -> torch.Tensor:
+        with self._autocast():
+            return self._critic_step(batch)
+
+    def _critic_step(self, batch: int) -> torch.Tensor:
         condition = self.sampler.train_condition(batch, self.rng)
         with torch.no_grad():  # the critic step builds no generator gradients
             _, fake = self._fake(batch, condition)
@@ -119,7 +156,8 @@ class GANTrainer:
             real = torch.cat([real, shuffled.vector], dim=1)
         else:
             real = self.sampler.real_batch(None, batch, self.rng)
-        loss, penalty = wgan_gp_losses(self.critic, real, fake, self.rng, self.config.gp_lambda)
+        loss, penalty = wgan_gp_losses(self._critic_ddp, real, fake, self.rng,
+                                       self.config.gp_lambda, pac=self.critic.pac)
         self.c_opt.zero_grad(set_to_none=True)
         (loss + penalty).backward()
         self.c_opt.step()
@@ -128,17 +166,40 @@ class GANTrainer:
     def _generator_batch(self, batch: int):
         """Conditions and generator output (raw, activated) for a generator step."""
         condition = self.sampler.train_condition(batch, self.rng)
-        return (condition, *self._fake(batch, condition))
+        return (condition, *self._fake(batch, condition, self._generator_ddp))
 
     def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        condition, raw, fake = self._generator_batch(batch)
-        loss = self._generator_loss(raw, fake, condition)
-        if self._marginals is not None:
-            loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
+        with self._autocast():
+            condition, raw, fake = self._generator_batch(batch)
+            loss = self._generator_loss(raw, fake, condition).float()
+            if self._marginals is not None:
+                loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.g_opt.step()
+        self._update_ema()
         return loss.detach(), fake.detach()
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """Move the average towards the live weights. The decay ramps up from 0.1 as
+        ``(1 + t) / (10 + t)`` to ``generator_ema``, so short fits are not dominated by
+        the initial weights; batch-norm statistics are copied."""
+        if self.ema_generator is None:
+            return
+        t = self._ema_updates
+        decay = min(self.config.generator_ema, (1 + t) / (10 + t))
+        self._ema_updates += 1
+        live = list(self.generator.parameters())
+        torch._foreach_lerp_(list(self.ema_generator.parameters()), live, 1.0 - decay)
+        for mine, theirs in zip(self.ema_generator.buffers(), self.generator.buffers(),
+                                strict=True):
+            mine.copy_(theirs)
+
+    @property
+    def sampling_generator(self) -> Generator:
+        """The generator that samples: the weight average when there is one."""
+        return self.generator if self.ema_generator is None else self.ema_generator
 
     def _generator_loss(self, raw, fake, condition) -> torch.Tensor:
         """``-mean D(fake) + conditional cross-entropy``, with the critic's parameters
@@ -162,18 +223,19 @@ class GANTrainer:
     def _marginal_loss(self, fake: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the target one-way marginals of the softmax spans (categories,
         mixture modes, null slots) against the batch's mean outputs, averaged over spans."""
-        means = _soft_means(fake, self.layout.soft_index)
+        lay = self.layout
+        means = fake[:, lay.soft_index].mean(dim=0)
         target = self._marginals
-        spans = (target.sum(dim=1) > 0).sum().clamp_min(1)
+        per_span = target.new_zeros(lay.n_segments).index_add(0, lay.soft_segment, target)
+        spans = (per_span > 0).sum().clamp_min(1)
         return -(target * torch.log(means + 1e-8)).sum() / spans
 
     def coverage(self, fake: torch.Tensor) -> torch.Tensor:
         """Share of the real data's categories and modes that ``fake`` hits at least once."""
-        padded = torch.cat([fake, fake.new_full((len(fake), 1), float("-inf"))], 1)
-        scores = padded[:, self.layout.soft_index]  # (B, S, L)
-        hit = torch.zeros_like(self._real_slots)
-        choice = scores.argmax(-1)  # (B, S)
-        hit.scatter_(1, choice.T, True)
+        lay = self.layout
+        scores = fake[:, lay.soft_index]
+        top = segment_max(scores, lay.soft_segment, lay.n_segments)
+        hit = (scores == top[:, lay.soft_segment]).any(dim=0)
         real = self._real_slots
         return (hit & real).sum() / real.sum().clamp_min(1)
 
@@ -190,7 +252,7 @@ class GANTrainer:
         """Train for ``epochs`` (or until ``deadline``, a ``time.perf_counter`` value, or
         until ``callback`` returns True). Returns the history."""
         cfg = self.config
-        batch = cfg.batch_size
+        batch = self.local_batch  # this rank's share of the batch
         history: list[EpochRecord] = []
         self.generator.train()
         self.critic.train()
@@ -207,7 +269,8 @@ class GANTrainer:
                     g_sum += g_loss / cfg.generator_steps
             cover = self.coverage(fake)
             values = torch.stack([g_sum / steps_per_epoch,
-                                  c_sum / (steps_per_epoch * cfg.critic_steps), cover]).tolist()
+                                  c_sum / (steps_per_epoch * cfg.critic_steps), cover])
+            values = distributed.mean_over_ranks(values).tolist()
             record = EpochRecord(
                 epoch=epoch + 1,
                 generator_loss=values[0],
@@ -218,21 +281,11 @@ class GANTrainer:
             history.append(record)
             if progress is not None:
                 progress(record)
-            if callback is not None and callback(record):
-                break
-            if deadline is not None and time.perf_counter() >= deadline:
+            stop = callback is not None and bool(callback(record))
+            stop = stop or (deadline is not None and time.perf_counter() >= deadline)
+            if distributed.agree(stop):  # every rank stops after the same epoch
                 break
         return history
-
-
-def _soft_means(rows: torch.Tensor, soft_index: torch.Tensor, chunk: int = 65536):
-    """Mean of every softmax span over ``rows``, padded like ``soft_index``: (S, L)."""
-    total = rows.new_zeros(soft_index.shape)
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        padded = torch.cat([part, part.new_zeros(len(part), 1)], dim=1)
-        total = total + padded[:, soft_index].sum(dim=0)
-    return total / max(len(rows), 1)
 
 
 class DPGANTrainer(GANTrainer):
@@ -267,31 +320,41 @@ class DPGANTrainer(GANTrainer):
     ):
         super().__init__(config, layout, sampler, device=device, generator=generator)
         # Private 1-way marginals of the softmax spans (category frequencies, mixture-mode
-        # weights), padded like layout.soft_index; the generator is pulled towards them for
+        # weights), one entry per softmax position; the generator is pulled towards them for
         # free, since they are already private.
         self._marginals = None  # never the real rows' marginals: the private ones only
         if config.marginal_weight > 0 and marginals is not None and any(
             m is not None for m in marginals
         ):
-            target = torch.zeros(self.layout.soft_index.shape, device=device)
+            target = torch.zeros(len(self.layout.soft_index), device=device)
+            seg = self.layout.soft_segment
             for i, m in enumerate(marginals):
                 if m is not None:
-                    target[i, : len(m)] = m.to(device) / m.sum().clamp_min(1e-12)
+                    target[seg == i] = m.to(device) / m.sum().clamp_min(1e-12)
             self._marginals = target
-        from opacus.optimizers import DPOptimizerFastGradientClipping
+        from opacus.optimizers import (
+            DistributedDPOptimizerFastGradientClipping,
+            DPOptimizerFastGradientClipping,
+        )
 
         # The coverage figure must not read the real rows: count every slot as present.
-        self._real_slots = self.layout.soft_index < self.layout.dim
+        self._real_slots = torch.ones(len(self.layout.soft_index), dtype=torch.bool,
+                                      device=device)
 
         self.prior = prior  # conditions from the private counts, for the generator step
         self.sample_rate = sample_rate
         self.max_grad_norm = max_grad_norm
         self.expected_batch = max(1, round(sample_rate * sampler.n_rows))
-        self.c_opt = DPOptimizerFastGradientClipping(
+        # Distributed: each rank divides its share by E / N, the ranks' results are summed
+        # and divided by N: (sum of clipped gradients + noise) / E, as on one process.
+        optimizer = (DistributedDPOptimizerFastGradientClipping if self.world > 1
+                     else DPOptimizerFastGradientClipping)
+        self.c_opt = optimizer(
             self.c_opt,
             noise_multiplier=noise_multiplier,
             max_grad_norm=max_grad_norm,
-            expected_batch_size=self.expected_batch,
+            expected_batch_size=self.expected_batch / self.world if self.world > 1
+            else self.expected_batch,
             loss_reduction="mean",
             generator=None if secure_mode else generator,
             secure_mode=secure_mode,
@@ -301,7 +364,9 @@ class DPGANTrainer(GANTrainer):
     def critic_step(self, batch: int) -> torch.Tensor:
         from tabgan.clipping import clip_and_sum
 
-        rows, condition = self.sampler.anchored_batch(self.sample_rate, self.rng)
+        rows, condition = self.sampler.anchored_batch(
+            self.sample_rate, self.rng, shard=(distributed.rank(), self.world)
+        )
         n = len(rows)
         self.c_opt.zero_grad(set_to_none=True)
         params = dict(self.critic.named_parameters())
@@ -313,7 +378,7 @@ class DPGANTrainer(GANTrainer):
                     z = torch.cat([z, condition.vector], dim=1)
                 fake = self.activation(self.generator(z), self.rng)
             self.generator.train()
-            real = self.sampler.data[rows]
+            real = self.sampler.data.dense(rows)
             if condition is not None:
                 fake = torch.cat([fake, condition.vector], dim=1)
                 real = torch.cat([real, condition.vector], dim=1)
@@ -341,6 +406,12 @@ class DPGANTrainer(GANTrainer):
         with torch.no_grad():
             self._fake(batch, condition)
         self.generator.eval()
-        raw, fake = self._fake(batch, condition)
+        raw, fake = self._fake(batch, condition, self._generator_ddp)
         self.generator.train()
         return condition, raw, fake
+
+    def _wrap_critic(self, device: torch.device) -> torch.nn.Module:
+        # No DDP: the distributed DP optimizer reduces the clipped, noised gradients. The
+        # ranks only need to start from the same weights.
+        distributed.broadcast_parameters(self.critic)
+        return self.critic

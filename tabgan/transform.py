@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tabgan.encoded import EncodedTable
 from tabgan.errors import (
     ColumnMismatchError,
     MetadataError,
@@ -43,7 +44,7 @@ __all__ = ["Span", "DiscreteInfo", "TableTransformer"]
 
 STATE_VERSION = 1
 ALPHA_CLIP = 0.99
-_ROW_CHUNK = 262_144
+_ROW_CHUNK = 65_536
 NAT = np.iinfo(np.int64).min
 _INT64_FLOAT_MAX = float(np.nextafter(2.0**63, 0.0))
 _TICKS_PER_S = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
@@ -137,7 +138,9 @@ class _NumericColumn:
     def dim(self) -> int:
         return 1 + self.n_modes
 
-    def transform(self, series: pd.Series, out: np.ndarray, rng: np.random.Generator) -> None:
+    def encode(self, series: pd.Series, rng: np.random.Generator):
+        """Alphas ``(n,)`` and mode indices ``(n,)`` of ``series`` (a null's mode is the
+        slot after the mixture's modes)."""
         values = self.to_float(series)
         null = np.isnan(values)
         if null.any() and not self.nullable and getattr(self, "lenient", False):
@@ -151,7 +154,8 @@ class _NumericColumn:
             )
         mix = self.mixture
         k_modes = len(mix.weights)
-        out[:, : self.dim] = 0.0
+        alphas = np.empty(len(values), dtype=np.float32)
+        modes = np.empty(len(values), dtype=np.int64)
         for start in range(0, len(values), _ROW_CHUNK):
             x = values[start : start + _ROW_CHUNK]
             nul = null[start : start + _ROW_CHUNK]
@@ -164,12 +168,11 @@ class _NumericColumn:
             alpha = np.clip(alpha, -ALPHA_CLIP, ALPHA_CLIP)
             alpha[nul] = 0.0
             mode[nul] = k_modes
-            rows = np.arange(len(x))
-            block = out[start : start + len(x)]
-            block[:, 0] = alpha
-            block[rows, 1 + mode] = 1.0
+            alphas[start : start + len(x)] = alpha
+            modes[start : start + len(x)] = mode
+        return alphas, modes
 
-    def inverse(self, block: np.ndarray) -> pd.Series:
+    def inverse(self, block: np.ndarray, rng: np.random.Generator | None = None) -> pd.Series:
         mix = self.mixture
         alpha = np.clip(block[:, 0].astype(np.float64), -1.0, 1.0)
         mode = np.argmax(block[:, 1 : 1 + self.n_modes], axis=1)
@@ -222,12 +225,30 @@ class _NumericColumn:
         self.mixture = Mixture.from_state_dict(state["mixture"])
 
 
-class _CategoricalColumn:
-    """A finite set of values, one-hot encoded; a null is one more category."""
+class _Other:
+    """The bucket of rare categories (see ``max_categories``): one slot in the one-hot
+    span, whose members come back in proportion to their frequencies."""
 
-    def __init__(self, meta: ColumnMetadata):
+    def __repr__(self) -> str:
+        return "<other>"
+
+
+OTHER = _Other()
+
+
+class _CategoricalColumn:
+    """A finite set of values, one-hot encoded; a null is one more category.
+
+    With ``max_categories``, a column with more categories keeps its most frequent
+    ``max_categories - 1`` and pools the rest in one bucket (``OTHER`` in ``categories``).
+    """
+
+    def __init__(self, meta: ColumnMetadata, max_categories: int | None = None):
         self.meta = meta
+        self.max_categories = max_categories
         self.categories: list = []  # JSON scalars, None marks the null category
+        self.members: list = []  # the pooled categories, when there is a bucket
+        self.member_weights: list[float] = []
 
     def fit(self, series: pd.Series) -> None:
         if self.meta.categories is not None:
@@ -248,18 +269,62 @@ class _CategoricalColumn:
             if series.isna().any() or self.meta.nullable:
                 cats.append(None)
         self.categories = cats
+        self.members, self.member_weights = [], []
         self._build_index()
+        if self._needs_bucket():
+            counts = np.bincount(self.codes(series), minlength=len(cats))
+            self._pool(counts)
 
     def fit_statistics(self, stat) -> None:
         """Take the (privately released) categories; unreleased values become nulls."""
         self.categories = list(stat.categories)
+        self.members, self.member_weights = [], []
         self.lenient = True
+        self._build_index()
+        if self._needs_bucket():  # pooled by the noisy counts: post-processing
+            self._pool(np.asarray(stat.counts, dtype=np.float64))
+
+    def slot_counts(self, categories: list, counts) -> list[float]:
+        """Counts of ``categories`` gathered onto this column's slots (the pooled ones
+        summed into the bucket's)."""
+        by_value = {("null",) if c is None else ("value", c): float(w)
+                    for c, w in zip(categories, counts, strict=True)}
+        pooled = sum(by_value.get(("value", m), 0.0) for m in self.members)
+        return [pooled if c is OTHER else by_value.get(("null",) if c is None else ("value", c),
+                                                       0.0)
+                for c in self.categories]
+
+    def _needs_bucket(self) -> bool:
+        known = sum(c is not None for c in self.categories)
+        return self.max_categories is not None and known > self.max_categories
+
+    def _pool(self, counts: np.ndarray) -> None:
+        """Keep the ``max_categories - 1`` most frequent categories; pool the others."""
+        counts = np.clip(np.asarray(counts, dtype=np.float64), 0.0, None)
+        known = [i for i, c in enumerate(self.categories) if c is not None]
+        order = sorted(known, key=lambda i: -counts[i])  # stable: ties keep first seen
+        keep = set(order[: self.max_categories - 1])
+        pooled = [i for i in known if i not in keep]
+        self.members = [self.categories[i] for i in pooled]
+        weights = counts[pooled]
+        if weights.sum() <= 0:
+            weights = np.ones(len(pooled))
+        self.member_weights = (weights / weights.sum()).tolist()
+        kept = [c for i, c in enumerate(self.categories) if i in keep or c is None]
+        null = [None] if None in kept else []
+        self.categories = [c for c in kept if c is not None] + [OTHER] + null
         self._build_index()
 
     def _build_index(self) -> None:
-        values = [c for c in self.categories if c is not None]
+        values = [c for c in self.categories if c is not None and c is not OTHER]
+        codes = [i for i, c in enumerate(self.categories) if c is not None and c is not OTHER]
+        if self.members:
+            values += list(self.members)
+            codes += [self.categories.index(OTHER)] * len(self.members)
         self._index = pd.Index(values, dtype=object if not values else None)
+        self._remap = np.array(codes + [-1], dtype=np.int64)
         self._null_code = self.categories.index(None) if None in self.categories else -1
+        self._bucket_code = self.categories.index(OTHER) if OTHER in self.categories else -1
         self._values = np.empty(len(self.categories), dtype=object)
         self._values[:] = self.categories
 
@@ -274,17 +339,17 @@ class _CategoricalColumn:
     def codes(self, series: pd.Series) -> np.ndarray:
         """Category index of every value; raises on unseen values."""
         null = series.isna().to_numpy()
-        codes = self._index.get_indexer(series.astype(object).where(~null, None))
-        # get_indexer maps the non-null positions into the non-null categories
-        remap = np.array([i for i, c in enumerate(self.categories) if c is not None] + [-1])
-        codes = remap[codes]
+        # get_indexer maps the non-null positions into the known values; _remap takes
+        # them to their slot (a pooled value to the bucket's)
+        codes = self._remap[self._index.get_indexer(series.astype(object).where(~null, None))]
         unseen = (codes == -1) & ~null
         if unseen.any() and getattr(self, "lenient", False) and self._null_code >= 0:
             null = null | unseen  # suppressed under privacy: encoded as missing
             unseen[:] = False
         if unseen.any():
             bad = pd.unique(series[unseen])[:5]
-            known = f"{self.categories[:20]}{' ...' if len(self.categories) > 20 else ''}"
+            names = [c for c in self.categories if c is not OTHER] + list(self.members)
+            known = f"{names[:20]}{' ...' if len(names) > 20 else ''}"
             if self.meta.categories is not None:
                 raise UnseenCategoryError(
                     f"column {self.meta.name!r} holds value(s) {list(bad)} that its categories "
@@ -305,19 +370,30 @@ class _CategoricalColumn:
             codes[null] = self._null_code
         return codes
 
-    def transform(self, series: pd.Series, out: np.ndarray, rng: np.random.Generator) -> None:
-        codes = self.codes(series)
-        out[:, : self.dim] = 0.0
-        out[np.arange(len(codes)), codes] = 1.0
+    def encode(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        return self.codes(series)
 
-    def inverse(self, block: np.ndarray) -> pd.Series:
-        return self.restore_codes(np.argmax(block, axis=1))
+    def inverse(self, block: np.ndarray, rng: np.random.Generator | None = None) -> pd.Series:
+        return self.restore_codes(np.argmax(block, axis=1), rng)
 
-    def restore_codes(self, codes: np.ndarray) -> pd.Series:
+    def restore_codes(
+        self, codes: np.ndarray, rng: np.random.Generator | None = None
+    ) -> pd.Series:
         meta = self.meta
         values = self._values[codes]
+        if self._bucket_code >= 0:
+            pooled = codes == self._bucket_code
+            if pooled.any():
+                rng = rng if rng is not None else np.random.default_rng()
+                members = np.empty(len(self.members), dtype=object)
+                members[:] = self.members
+                values[pooled] = members[
+                    rng.choice(len(members), size=int(pooled.sum()), p=self.member_weights)
+                ]
         if meta.dtype == "category":
-            cats = [c for c in self.categories if c is not None]
+            cats = [c for c in self.categories if c is not None and c is not OTHER]
+            if self.members:
+                cats = list(dict.fromkeys(cats + list(self.members)))
             return pd.Series(pd.Categorical(values, categories=cats, ordered=meta.ordered))
         series = pd.Series(values, dtype=object)
         if meta.dtype and meta.dtype != "object":
@@ -325,10 +401,23 @@ class _CategoricalColumn:
         return series
 
     def state_dict(self) -> dict:
-        return {"categories": list(self.categories)}
+        state = {"categories": [None if c is OTHER else c for c in self.categories]}
+        if self.members:
+            state["other"] = {
+                "slot": self._bucket_code,
+                "members": list(self.members),
+                "weights": list(self.member_weights),
+            }
+        return state
 
     def load_state_dict(self, state: Mapping) -> None:
         self.categories = list(state["categories"])
+        other = state.get("other")
+        self.members, self.member_weights = [], []
+        if other:
+            self.categories[int(other["slot"])] = OTHER
+            self.members = list(other["members"])
+            self.member_weights = [float(w) for w in other["weights"]]
         self._build_index()
 
 
@@ -342,9 +431,6 @@ class _IdColumn:
         self.meta = meta
 
     def fit(self, series: pd.Series) -> None:
-        pass
-
-    def transform(self, series: pd.Series, out: np.ndarray, rng: np.random.Generator) -> None:
         pass
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
@@ -392,6 +478,11 @@ class TableTransformer:
         many values; min, max and categories still come from every row.
     n_threads:
         Threads that transform columns side by side (``None``: up to 4, one per core).
+    max_categories:
+        Most one-hot slots per categorical column (``None``: no limit). A column with more
+        categories keeps its ``max_categories - 1`` most frequent ones and pools the rest
+        in one slot; a generated pooled value is one of the pooled categories, drawn in
+        proportion to their frequencies.
     random_state:
         Seed of the subsample and of the posterior mode sampling.
 
@@ -416,6 +507,7 @@ class TableTransformer:
         weight_threshold: float = 5e-3,
         max_fit_rows: int = 20_000,
         n_threads: int | None = None,
+        max_categories: int | None = None,
         random_state: int | None = None,
     ):
         self.max_modes = max_modes
@@ -423,6 +515,7 @@ class TableTransformer:
         self.weight_threshold = weight_threshold
         self.max_fit_rows = max_fit_rows
         self.n_threads = n_threads
+        self.max_categories = max_categories
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -436,7 +529,7 @@ class TableTransformer:
         """Learn the encoding of ``data``; kinds come from ``metadata`` or are inferred."""
         self.metadata_ = Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata)
         self._rng = np.random.default_rng(self.random_state)
-        self._columns = [_COLUMN_TYPES[m.kind](m) for m in self.metadata_.columns]
+        self._columns = self._make_columns(self.metadata_)
         samples = []
         fit_rng = np.random.default_rng(self._rng.integers(2**63))
         for col in self._columns:
@@ -463,7 +556,7 @@ class TableTransformer:
         Values the statistics did not release are encoded as missing by ``transform``."""
         self.metadata_ = metadata
         self._rng = np.random.default_rng(self.random_state)
-        self._columns = [_COLUMN_TYPES[m.kind](m) for m in metadata.columns]
+        self._columns = self._make_columns(metadata)
         by_name = {s.name: s for s in statistics}
         centres, counts, fitted = [], [], []
         for col in self._columns:
@@ -493,6 +586,17 @@ class TableTransformer:
         self._layout()
         return self
 
+    def _make_columns(self, metadata: Metadata) -> list:
+        limit = self.max_categories
+        if limit is not None and not (isinstance(limit, int | np.integer) and limit >= 2):
+            raise MetadataError(
+                f"max_categories must be an integer of at least 2, or None; got {limit!r}."
+            )
+        return [
+            _CategoricalColumn(m, limit) if m.kind == "categorical" else _COLUMN_TYPES[m.kind](m)
+            for m in metadata.columns
+        ]
+
     def _layout(self) -> None:
         self.spans_: list[Span] = []
         self.discrete_: list[DiscreteInfo] = []
@@ -517,20 +621,45 @@ class TableTransformer:
     # ------------------------------------------------------------------ transform
     def transform(self, data: pd.DataFrame) -> torch.Tensor:
         """Encode ``data`` as a float32 tensor ``[n, output_dim_]``."""
+        return self.encode(data).dense()
+
+    def encode(self, data: pd.DataFrame) -> EncodedTable:
+        """Encode ``data`` compactly: the alphas and the hot position of every softmax span,
+        written column by column into one preallocated :class:`~tabgan.encoded.EncodedTable`
+        (``transform(data)`` is ``encode(data).dense()``). Training reads this form; it
+        takes a few bytes per column of a row, however many categories a column has."""
         self._check_fitted()
         check_table(data, allow_all_null=True)
         self.metadata_.check_columns(data)
-        n = len(data)
-        out = np.empty((n, self.output_dim_), dtype=np.float32)
+        alpha_pos, span_starts, where = [], [], []
+        for col, start in zip(self._columns, self._offsets, strict=True):
+            if isinstance(col, _NumericColumn):
+                where.append((len(alpha_pos), len(span_starts)))
+                alpha_pos.append(start)
+                span_starts.append(start + 1)
+            elif isinstance(col, _CategoricalColumn):
+                where.append((None, len(span_starts)))
+                span_starts.append(start)
+            else:
+                where.append(None)
+        table = EncodedTable.empty(len(data), alpha_pos, span_starts, self.output_dim_)
         rngs = self._rng.spawn(len(self._columns))
 
         def work(i: int) -> None:
             col = self._columns[i]
-            start = self._offsets[i]
-            col.transform(data[col.meta.name], out[:, start : start + col.dim], rngs[i])
+            if where[i] is None:
+                return
+            a, s = where[i]
+            first = span_starts[s]
+            if a is None:
+                codes = col.encode(data[col.meta.name], rngs[i])
+            else:
+                alphas, codes = col.encode(data[col.meta.name], rngs[i])
+                table.alphas[:, a] = torch.from_numpy(alphas)
+            table.slots[:, s] = torch.from_numpy(codes + first)
 
         self._run(work, len(self._columns))
-        return torch.from_numpy(out)
+        return table
 
     def _run(self, work, count: int) -> None:
         threads = self.n_threads or min(4, os.cpu_count() or 1)
@@ -568,7 +697,7 @@ class TableTransformer:
             if isinstance(col, _IdColumn):
                 out[col.meta.name] = col.generate(n, rng)
             else:
-                out[col.meta.name] = col.inverse(matrix[:, start : start + col.dim])
+                out[col.meta.name] = col.inverse(matrix[:, start : start + col.dim], rng)
         frame = pd.DataFrame({i: s.reset_index(drop=True) for i, s in enumerate(out.values())})
         frame.columns = pd.Index(list(out.keys()), dtype=object)
         return frame
@@ -594,6 +723,19 @@ class TableTransformer:
         if not isinstance(col, _CategoricalColumn):
             raise MetadataError(f"column {name!r} is not categorical.")
         return list(col.categories)
+
+    def pooled_categories(self, name: Any) -> tuple[list, list[float]]:
+        """The categories pooled in ``name``'s bucket slot and their shares (see
+        ``max_categories``); empty when nothing was pooled."""
+        col = self._column(name)
+        if not isinstance(col, _CategoricalColumn):
+            raise MetadataError(f"column {name!r} is not categorical.")
+        return list(col.members), list(col.member_weights)
+
+    def pooled_slot(self, name: Any) -> int | None:
+        """The slot of ``name``'s pooled categories, or None."""
+        col = self._column(name)
+        return col._bucket_code if getattr(col, "_bucket_code", -1) >= 0 else None
 
     def mixture(self, name: Any) -> Mixture:
         col = self._column(name)
@@ -630,7 +772,7 @@ class TableTransformer:
         for key, value in state["params"].items():
             setattr(self, key, value)
         self.metadata_ = Metadata.from_dict(state["metadata"])
-        self._columns = [_COLUMN_TYPES[m.kind](m) for m in self.metadata_.columns]
+        self._columns = self._make_columns(self.metadata_)
         for col, col_state in zip(self._columns, state["columns"], strict=True):
             col.load_state_dict(col_state)
         self._rng = np.random.default_rng(int(state["rng"]))
@@ -644,6 +786,7 @@ class TableTransformer:
             "weight_threshold": self.weight_threshold,
             "max_fit_rows": self.max_fit_rows,
             "n_threads": self.n_threads,
+            "max_categories": self.max_categories,
             "random_state": self.random_state,
         }
 

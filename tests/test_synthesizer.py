@@ -257,18 +257,51 @@ def test_several_equalities_steer_by_the_rarest(mixed_frame, tiny_model_params):
 
 def test_marginal_term_targets_the_real_span_means(monkeypatch, mixed_frame,
                                                    tiny_model_params):
-    from tabgan.train import _soft_means
-
     off = _fit_and_capture_trainer(monkeypatch, mixed_frame,
                                    **dict(tiny_model_params, marginal_weight=0.0))
     assert off._marginals is None  # marginal_weight=0 turns the term off
     trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame, **tiny_model_params)
     assert trainer._marginals is not None
-    data = trainer.sampler.data
-    index = trainer.layout.soft_index
-    chunked = _soft_means(data, index, chunk=7)
-    padded = torch.cat([data, data.new_zeros(len(data), 1)], dim=1)
-    assert torch.allclose(chunked, padded[:, index].mean(0), atol=1e-6)
-    # every real span's mean is a distribution
-    valid = index < data.shape[1]
-    assert torch.allclose(chunked.sum(1), valid.any(1).float(), atol=1e-5)
+    dense = trainer.sampler.data.dense()  # the one-hot rows the compact table stands for
+    lay = trainer.layout
+    assert torch.allclose(trainer._marginals, dense[:, lay.soft_index].mean(0), atol=1e-6)
+    # every span's target is a distribution
+    per_span = torch.zeros(lay.n_segments).index_add(0, lay.soft_segment, trainer._marginals)
+    assert torch.allclose(per_span, torch.ones(lay.n_segments), atol=1e-5)
+
+
+
+
+def test_generator_weight_average_is_what_samples(monkeypatch, mixed_frame, tiny_model_params):
+    import copy
+
+    captured = {}
+    original_step = GANTrainer.generator_step
+
+    def first_step(self, batch):
+        if "before" not in captured:
+            captured["before"] = copy.deepcopy(list(self.generator.parameters()))
+        out = original_step(self, batch)
+        if "after" not in captured:
+            captured["after"] = copy.deepcopy(list(self.generator.parameters()))
+            captured["ema"] = copy.deepcopy(list(self.ema_generator.parameters()))
+        return out
+
+    monkeypatch.setattr(GANTrainer, "generator_step", first_step)
+    trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame,
+                                       **dict(tiny_model_params, generator_ema=0.99))
+    # the first update uses the warm-up decay 0.1: 0.1 * start + 0.9 * live
+    for b, a, e in zip(captured["before"], captured["after"], captured["ema"], strict=True):
+        assert torch.allclose(e, 0.1 * b + 0.9 * a, atol=1e-6)
+    # after training the average differs from the live weights, and it is the sampler
+    live = torch.cat([p.flatten() for p in trainer.generator.parameters()])
+    avg = torch.cat([p.flatten() for p in trainer.ema_generator.parameters()])
+    assert not torch.allclose(live, avg)
+    assert trainer.sampling_generator is trainer.ema_generator
+    assert all(not p.requires_grad for p in trainer.ema_generator.parameters())
+
+    off = _fit_and_capture_trainer(monkeypatch, mixed_frame,
+                                   **dict(tiny_model_params, generator_ema=0.0))
+    assert off.ema_generator is None and off.sampling_generator is off.generator
+    with pytest.raises(ValueError, match="generator_ema"):
+        TabGAN(**dict(tiny_model_params, generator_ema=1.0)).fit(mixed_frame)
