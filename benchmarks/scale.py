@@ -10,7 +10,7 @@ correlate), then for each size runs, in a fresh process:
 - ``sample``: the seconds to generate as many rows as the table has (in chunks of 50,000,
   as ``tabgan sample`` does), the peak memory while sampling and what sampling added.
 
-Rows sweep 10k, 100k, 1M at 10 columns; columns sweep 10, 50, 200 at 100k rows. For each
+Rows sweep 10k, 100k, 1M at 20 columns; columns sweep 10, 50, 200 at 100k rows. For each
 sweep it prints the growth exponent b of time ~ size^b and of the memory added (a
 least-squares fit on log-log axes). Last, it streams 10,000,000
 rows to Parquet through ``tabgan sample`` and reports that process's peak memory.
@@ -191,8 +191,8 @@ def main() -> None:
           f"{os.environ.get('TABGAN_BENCH_THREADS', '2')}; load average "
           f"{os.getloadavg()[0]:.1f}")
     epochs = lambda rows: 3 if rows <= 100_000 else 2  # noqa: E731
-    _sweep("rows (10 columns)", "rows",
-           [{"rows": n, "columns": 10, "epochs": epochs(n)} for n in row_sizes])
+    _sweep("rows (20 columns)", "rows",
+           [{"rows": n, "columns": 20, "epochs": epochs(n)} for n in row_sizes])
     _sweep(f"columns ({col_rows:,} rows)", "columns",
            [{"rows": col_rows, "columns": c, "epochs": epochs(col_rows)} for c in col_sizes])
     if not args.skip_stream:

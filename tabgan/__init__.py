@@ -15,6 +15,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module("tabgan.evaluate")
+    if name == "audit":  # the privacy audit report, imported on first use too
+        from tabgan.report import audit
+
+        return audit
     raise AttributeError(f"module 'tabgan' has no attribute {name!r}")
 
 __all__ = [
@@ -24,5 +28,6 @@ __all__ = [
     "ColumnMetadata",
     "augment",
     "evaluate",
+    "audit",
     "__version__",
 ]

@@ -208,20 +208,94 @@ def sample(model_path, n, output, conditions, seed, batch_size, device, quiet):
               help="Rows to generate  [default: as many as DATA has]")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also save the trained model here.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a privacy audit page (HTML) of this run; a holdout is split "
+                   "off DATA before training for it.")
+@click.option("--report-json", type=click.Path(dir_okay=False), default=None,
+              help="With --report: also write the audit's figures as JSON here.")
+@click.option("--holdout-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.2, show_default=True,
+              help="With --report: share of DATA's rows held out of training for the audit.")
+@click.option("--target", default=None,
+              help="With --report: column to predict in the audit's utility section.")
+@click.option("--canaries", type=click.IntRange(min=2), default=None,
+              help="With --report: also run the canary audit with this many canaries (one "
+                   "more training run).")
 @_training_options
 @_fail_nicely
-def synth(data, output, n, save_model, **opts):
+def synth(data, output, n, save_model, report_path, report_json, holdout_fraction, target,
+          canaries, **opts):
     """Train on DATA and write a synthetic table of the same shape: the main job.
 
     Example:
 
-        tabgan synth data.csv -o synthetic.csv --minutes 10
+        tabgan synth data.csv -o synthetic.csv --minutes 10 --report report.html
     """
     _check_output(output)
+    if report_path is not None:
+        _synth_with_report(data, output, n, save_model, opts, report_path=report_path,
+                           report_json=report_json, holdout_fraction=holdout_fraction,
+                           target=target, canaries=canaries)
+        return
+    if report_json or target is not None or canaries is not None:
+        raise click.UsageError("--report-json, --target and --canaries go with --report PATH.")
     frame, model = _fit_model(data, opts)
     _write_sample(model, len(frame) if n is None else n, output, opts["seed"], opts["quiet"])
     if save_model and _is_writer():
         model.save(save_model)
+
+
+def _synth_with_report(data, output, n, save_model, opts, *, report_path, report_json,
+                       holdout_fraction, target, canaries):
+    """``synth`` that splits a holdout off first, trains on the rest, and audits the run."""
+    import numpy as np
+
+    from tabgan.io import read_table, write_table
+    from tabgan.report import audit
+
+    frame = read_table(data)
+    n_holdout = int(round(holdout_fraction * len(frame)))
+    if not 1 <= n_holdout < len(frame):
+        raise click.UsageError(
+            f"--holdout-fraction {holdout_fraction:g} of {len(frame)} rows leaves no holdout or "
+            "no training rows; give a table with more rows or another fraction."
+        )
+    seed = opts["seed"]
+    split_seed = seed if seed is not None else int(np.random.default_rng().integers(2**31))
+    order = np.random.default_rng(split_seed).permutation(len(frame))
+    holdout = frame.iloc[np.sort(order[:n_holdout])].reset_index(drop=True)
+    train = frame.iloc[np.sort(order[n_holdout:])].reset_index(drop=True)
+    metadata, quiet = opts["metadata"], opts["quiet"]
+    _, model = _fit_model(train, opts)
+    if not _is_writer():
+        return
+    synthetic = model.sample(len(frame) if n is None else n, random_state=seed)
+    write_table(synthetic, output)
+    _echo(quiet, f"trained {len(model.history_)} epochs on {len(train)} rows in "
+                 f"{model.fit_seconds_:.1f} s; wrote {len(synthetic)} rows to {output}")
+    if save_model:
+        model.save(save_model)
+    report = audit(
+        train, synthetic, holdout=holdout, model=model, target=target, metadata=metadata,
+        canaries=canaries, random_state=seed if seed is not None else 0, verbose=not quiet,
+        notes=[f"The holdout, {n_holdout} rows ({holdout_fraction:.0%} of the input), was "
+               f"split off at random (seed {split_seed}) before training; the model never "
+               "saw it."],
+    )
+    _write_report(report, report_path, report_json, quiet)
+
+
+def _write_report(report, html_path, json_path, quiet) -> None:
+    """Render both texts before writing either, each file atomically."""
+    from tabgan.io import atomic_write_text
+
+    html = report.to_html()
+    text = report.to_json() + "\n" if json_path else None
+    atomic_write_text(html_path, html)
+    if json_path:
+        atomic_write_text(json_path, text)
+    _echo(quiet, f"wrote the audit report to {html_path}" + (f" and {json_path}" if json_path
+                                                             else ""))
 
 
 def _is_writer() -> bool:
@@ -350,6 +424,61 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
     click.echo(result.summary())
     if json_path:
         result.to_json(json_path)
+
+
+@main.command("audit")
+@click.argument("real", type=click.Path(exists=True, dir_okay=False))
+@click.argument("synthetic", type=click.Path(exists=True, dir_okay=False))
+@click.option("--holdout", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Real rows the generator never saw (split off before training).")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
+              default=None,
+              help="The model file that made SYNTHETIC: adds its privacy ledger, settings and "
+                   "training time.")
+@click.option("--target", default=None, help="Column to predict in the utility section.")
+@click.option("--positive", "positive_class", default=None,
+              help="Positive class of a categorical target  [default: its rarest class]")
+@click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSON metadata: column kinds (and the public facts the model was fitted "
+                   "with).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the HTML page (e.g. report.html).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the report's figures as JSON here.")
+@click.option("--canaries", type=click.IntRange(min=2), default=None,
+              help="Run the canary audit with this many canaries: retrains the --model's "
+                   "settings on REAL plus canaries, and bounds epsilon from below.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@_fail_nicely
+def audit_command(real, synthetic, holdout, model_path, target, positive_class, metadata,
+                  output, json_path, canaries, seed, quiet):
+    """Write a privacy audit page of SYNTHETIC against REAL, the rows it was trained on.
+
+    Example:
+
+        tabgan audit train.csv syn.csv --holdout test.csv -o report.html
+    """
+    from tabgan.io import read_table
+    from tabgan.report import audit
+
+    if canaries is not None and model_path is None:
+        raise click.UsageError("--canaries needs --model: the canary audit repeats its training.")
+    if json_path is not None and json_path == output:
+        raise click.UsageError("-o and --json must name different files.")
+    report = audit(
+        read_table(real),
+        read_table(synthetic),
+        holdout=read_table(holdout),
+        model=model_path,
+        target=target,
+        positive_class=positive_class,
+        metadata=metadata,
+        canaries=canaries,
+        random_state=seed,
+        verbose=not quiet,
+    )
+    _write_report(report, output, json_path, quiet)
 
 
 @main.command()

@@ -27,6 +27,7 @@ __all__ = [
     "ModelFileError",
     "PrivacyError",
     "EvaluationError",
+    "AuditError",
     "NotFittedError",
 ]
 
@@ -105,6 +106,11 @@ class PrivacyError(TabGANError, ValueError):
 
 class EvaluationError(TabGANError, ValueError):
     """An evaluation option is invalid, or the tables are too small for what it asks."""
+
+
+class AuditError(TabGANError, ValueError):
+    """An audit report cannot be made from these inputs (no holdout, canaries without the
+    training table or model, an unwritable output)."""
 
 
 class NotFittedError(TabGANError, ValueError, AttributeError):

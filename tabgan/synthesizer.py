@@ -140,6 +140,8 @@ class TabGAN(_Params):
     ----------
     memory_estimate_:
         A :class:`~tabgan.memory.MemoryEstimate` of the fit, made before training started.
+    seed_:
+        The seed the fit ran with: ``random_state``, or the one drawn when it was None.
 
     Examples
     --------
@@ -455,7 +457,7 @@ class TabGAN(_Params):
         self.generator_ = trainer.sampling_generator
         self.layout_ = layout
         self._set_sampling_state(counts)
-        self._seed = seed
+        self._seed = self.seed_ = seed
         deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
         bar = _progress(self.verbose and distributed.rank() == 0, trainer.config.epochs)
         wrapped = None if callback is None else (lambda record: callback(self, record))
@@ -649,7 +651,7 @@ class TabGAN(_Params):
         self.generator_.to(self.device_).eval()
         self._set_sampling_state(counts)
         self.history_ = history
-        self._seed = int(extra.get("seed", 0))
+        self._seed = self.seed_ = int(extra.get("seed", 0))
         self.n_features_in_ = len(transformer.metadata_.columns)
         self.feature_names_in_ = np.asarray(transformer.metadata_.names, dtype=object)
         self.fit_seconds_ = float(extra.get("fit_seconds", float("nan")))

@@ -305,3 +305,15 @@ def test_generator_weight_average_is_what_samples(monkeypatch, mixed_frame, tiny
     assert off.ema_generator is None and off.sampling_generator is off.generator
     with pytest.raises(ValueError, match="generator_ema"):
         TabGAN(**dict(tiny_model_params, generator_ema=1.0)).fit(mixed_frame)
+
+
+def test_seed_records_the_drawn_seed_so_a_run_can_be_repeated(mixed_frame, tiny_model_params,
+                                                              tmp_path):
+    params = dict(tiny_model_params, random_state=None)
+    first = TabGAN(**params).fit(mixed_frame)
+    assert isinstance(first.seed_, int)
+    again = TabGAN(**dict(params, random_state=first.seed_)).fit(mixed_frame)
+    assert again.seed_ == first.seed_
+    assert first.sample(30, random_state=2).equals(again.sample(30, random_state=2))
+    first.save(tmp_path / "m.tabgan")
+    assert TabGAN.load(tmp_path / "m.tabgan").seed_ == first.seed_
