@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import adult_split  # noqa: E402
 
 DP_RECIPE = dict(epsilon=3.0, batch_size=1000, critic_dims=(128, 128), dropout=0.0,
-                 generator_lr=1e-3, critic_lr=1e-3)
+                 generator_lr=1e-3, critic_lr=1e-3, generator_ema=0.0)
 MEMORISE = dict(epochs=300, batch_size=20, pac=1, dropout=0.0, generator_lr=1e-3,
                 critic_lr=1e-3, generator_dims=(128, 128), critic_dims=(128, 128))
 

@@ -46,7 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     # The private recipe of docs/privacy.md: a smaller critic without dropout and faster
     # learning rates, so that the few, noisy critic steps a budget allows go further.
-    extra = dict(critic_dims=(128, 128), dropout=0.0, generator_lr=1e-3, critic_lr=1e-3)
+    extra = dict(critic_dims=(128, 128), dropout=0.0, generator_lr=1e-3, critic_lr=1e-3,
+                 generator_ema=0.0)
     for item in args.set:
         key, value = item.split("=", 1)
         extra[key] = ast.literal_eval(value)  # numbers and tuples

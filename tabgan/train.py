@@ -84,6 +84,7 @@ class GANTrainer:
         if config.generator_ema > 0:
             self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False)
             self._ema_updates = 0
+            self._ema_cap = 1.0
         self.g_opt = torch.optim.Adam(
             self.generator.parameters(),
             lr=config.generator_lr,
@@ -183,12 +184,13 @@ class GANTrainer:
     @torch.no_grad()
     def _update_ema(self) -> None:
         """Move the average towards the live weights. The decay ramps up from 0.1 as
-        ``(1 + t) / (10 + t)`` to ``generator_ema``, so short fits are not dominated by
-        the initial weights; batch-norm statistics are copied."""
+        ``(1 + t) / (10 + t)`` to ``generator_ema``, and stays below ``1 - 10 / T`` for a
+        fit of T planned generator steps (an average over about its last tenth), so that
+        short fits are not dominated by early weights; batch-norm statistics are copied."""
         if self.ema_generator is None:
             return
         t = self._ema_updates
-        decay = min(self.config.generator_ema, (1 + t) / (10 + t))
+        decay = min(self.config.generator_ema, (1 + t) / (10 + t), self._ema_cap)
         self._ema_updates += 1
         live = list(self.generator.parameters())
         torch._foreach_lerp_(list(self.ema_generator.parameters()), live, 1.0 - decay)
@@ -254,6 +256,8 @@ class GANTrainer:
         cfg = self.config
         batch = self.local_batch  # this rank's share of the batch
         history: list[EpochRecord] = []
+        # The average spans at most about the last tenth of the planned generator steps.
+        self._ema_cap = 1.0 - 10.0 / max(epochs * steps_per_epoch * cfg.generator_steps, 20)
         self.generator.train()
         self.critic.train()
         for epoch in range(epochs):

@@ -317,3 +317,31 @@ def test_seed_records_the_drawn_seed_so_a_run_can_be_repeated(mixed_frame, tiny_
     assert first.sample(30, random_state=2).equals(again.sample(30, random_state=2))
     first.save(tmp_path / "m.tabgan")
     assert TabGAN.load(tmp_path / "m.tabgan").seed_ == first.seed_
+
+
+def test_weight_average_follows_its_ramp_and_spans_the_last_tenth(monkeypatch, mixed_frame,
+                                                                   tiny_model_params):
+    import copy
+
+    seen = []
+    original_step = GANTrainer.generator_step
+
+    def record(self, batch):
+        if not seen:
+            seen.append([p.detach().clone() for p in self.generator.parameters()])
+        out = original_step(self, batch)
+        seen.append([p.detach().clone() for p in self.generator.parameters()])
+        return out
+
+    monkeypatch.setattr(GANTrainer, "generator_step", record)
+    params = dict(tiny_model_params, epochs=10, generator_ema=0.999)
+    trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame, **params)
+    steps = len(seen) - 1
+    assert steps == 10 * (len(mixed_frame) // trainer.config.batch_size)
+    cap = 1 - 10 / max(steps, 20)  # about the last tenth of the planned steps
+    average = copy.deepcopy(seen[0])
+    for t, live in enumerate(seen[1:]):
+        decay = min(0.999, (1 + t) / (10 + t), cap)
+        average = [a * decay + w * (1 - decay) for a, w in zip(average, live, strict=True)]
+    for a, e in zip(average, trainer.ema_generator.parameters(), strict=True):
+        assert torch.allclose(a, e, atol=1e-5)
