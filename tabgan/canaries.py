@@ -343,13 +343,11 @@ def guess(
 
 
 def _auc(scores: np.ndarray, included: np.ndarray) -> float:
-    from scipy.stats import rankdata
+    from sklearn.metrics import roc_auc_score
 
-    pos, neg = int(included.sum()), int((~included).sum())
-    if pos == 0 or neg == 0:
+    if included.all() or not included.any():
         return math.nan
-    ranks = rankdata(scores)
-    return float((ranks[included].sum() - pos * (pos + 1) / 2) / (pos * neg))
+    return float(roc_auc_score(included, scores))
 
 
 def _histogram(scores: np.ndarray, included: np.ndarray) -> dict[str, Any]:

@@ -26,7 +26,18 @@ import os
 import torch
 import torch.distributed as dist
 
-__all__ = ["active", "rank", "world_size", "init_from_env", "broadcast_int", "agree"]
+__all__ = [
+    "active",
+    "rank",
+    "world_size",
+    "init_from_env",
+    "local_device",
+    "broadcast_int",
+    "agree",
+    "mean_over_ranks",
+    "wrap",
+    "broadcast_parameters",
+]
 
 
 def active() -> bool:

@@ -39,7 +39,7 @@ def save_model(model, path: str | os.PathLike) -> None:
         "transformer": model.transformer_.state_dict(),
         "history": model.history_.to_json(orient="split"),
         "extra": {
-            "seed": model._seed,
+            "seed": model.seed_,
             "fit_seconds": model.fit_seconds_,
             "tabgan_version": _version(),
         },

@@ -383,15 +383,14 @@ class TabGAN(_Params):
         matrix = transformer.encode(data).to(device)
         discrete = [(d.data_offset, d.n_categories) for d in transformer.discrete_]
         sampler = ConditionalSampler.from_data(matrix, discrete)
+        layout = SpanLayout.build([(s.dim, s.activation) for s in transformer.spans_], discrete)
+        # Private one-way marginals of every softmax span; a categorical column's are its
+        # noisy category counts.
+        marginals = _private_marginals(transformer, stats)
         width = max((k for _, k in discrete), default=1)
         counts = torch.zeros(len(discrete), width)
-        by_name = {s.name: s for s in stats}
-        for i, info in enumerate(transformer.discrete_):
-            stat = by_name[info.name]
-            column = transformer._column(info.name)
-            c = torch.tensor(column.slot_counts(stat.categories, stat.counts),
-                             dtype=torch.float32)
-            counts[i, : len(c)] = c
+        for i, span in enumerate(layout.disc_segment.tolist()):
+            counts[i, : len(marginals[span])] = marginals[span]
         # Record-anchored batches condition on categories at their real frequency: the
         # generator's conditions follow the same (private) frequencies.
         prior = ConditionalSampler(counts.to(device), [k for _, k in discrete],
@@ -408,14 +407,13 @@ class TabGAN(_Params):
             fixed=mechanisms,
             accountant=self.accountant,
         )
-        layout = SpanLayout.build([(s.dim, s.activation) for s in transformer.spans_], discrete)
         rng = torch.Generator(device=device).manual_seed(_rank_seed(seed))
         with _torch_seeded(seed):
             trainer = DPGANTrainer(
                 config, layout, sampler, prior, device=device, generator=rng,
                 noise_multiplier=sigma, max_grad_norm=self.max_grad_norm,
                 sample_rate=sample_rate, secure_mode=self.secure_mode,
-                marginals=_private_marginals(transformer, stats),
+                marginals=marginals,
             )
         self._train(data, trainer, transformer, layout, counts, seed, started,
                     steps_per_epoch, None)
@@ -432,7 +430,6 @@ class TabGAN(_Params):
             secure_mode=bool(self.secure_mode),
             public=public,
         )
-        self.fit_seconds_ = time.perf_counter() - started
         return self
 
     def _announce_memory(self, transformer, n_rows: int, config: GANConfig, device) -> None:
@@ -457,7 +454,7 @@ class TabGAN(_Params):
         self.generator_ = trainer.sampling_generator
         self.layout_ = layout
         self._set_sampling_state(counts)
-        self._seed = self.seed_ = seed
+        self.seed_ = seed
         deadline = None if self.max_minutes is None else started + 60.0 * self.max_minutes
         bar = _progress(self.verbose and distributed.rank() == 0, trainer.config.epochs)
         wrapped = None if callback is None else (lambda record: callback(self, record))
@@ -553,7 +550,7 @@ class TabGAN(_Params):
     def _next_sample_seed(self) -> int:
         """Successive calls give different samples; the sequence follows random_state."""
         self._sample_calls = getattr(self, "_sample_calls", 0) + 1
-        return int(np.random.default_rng([self._seed, self._sample_calls]).integers(2**62))
+        return int(np.random.default_rng([self.seed_, self._sample_calls]).integers(2**62))
 
     def generate_matrix(
         self, n: int, rng: torch.Generator, condition=None, *, fixed=None, chunk: int = 8192
@@ -651,7 +648,7 @@ class TabGAN(_Params):
         self.generator_.to(self.device_).eval()
         self._set_sampling_state(counts)
         self.history_ = history
-        self._seed = self.seed_ = int(extra.get("seed", 0))
+        self.seed_ = int(extra.get("seed", 0))
         self.n_features_in_ = len(transformer.metadata_.columns)
         self.feature_names_in_ = np.asarray(transformer.metadata_.names, dtype=object)
         self.fit_seconds_ = float(extra.get("fit_seconds", float("nan")))

@@ -120,8 +120,8 @@ class GANTrainer:
             self._generator_ddp = torch.compile(self._generator_ddp, mode=mode)
             self._no_grad_generator = torch.compile(self.generator, mode=mode)
 
-    def _autocast(self, enabled: bool = True):
-        if not (enabled and self.config.bf16_autocast):
+    def _autocast(self):
+        if not self.config.bf16_autocast:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 

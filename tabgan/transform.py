@@ -172,7 +172,7 @@ class _NumericColumn:
             modes[start : start + len(x)] = mode
         return alphas, modes
 
-    def inverse(self, block: np.ndarray, rng: np.random.Generator | None = None) -> pd.Series:
+    def inverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         mix = self.mixture
         alpha = np.clip(block[:, 0].astype(np.float64), -1.0, 1.0)
         mode = np.argmax(block[:, 1 : 1 + self.n_modes], axis=1)
@@ -287,12 +287,9 @@ class _CategoricalColumn:
     def slot_counts(self, categories: list, counts) -> list[float]:
         """Counts of ``categories`` gathered onto this column's slots (the pooled ones
         summed into the bucket's)."""
-        by_value = {("null",) if c is None else ("value", c): float(w)
-                    for c, w in zip(categories, counts, strict=True)}
-        pooled = sum(by_value.get(("value", m), 0.0) for m in self.members)
-        return [pooled if c is OTHER else by_value.get(("null",) if c is None else ("value", c),
-                                                       0.0)
-                for c in self.categories]
+        by_value = {c: float(w) for c, w in zip(categories, counts, strict=True)}
+        pooled = sum(by_value.get(m, 0.0) for m in self.members)
+        return [pooled if c is OTHER else by_value.get(c, 0.0) for c in self.categories]
 
     def _needs_bucket(self) -> bool:
         known = sum(c is not None for c in self.categories)
@@ -373,18 +370,15 @@ class _CategoricalColumn:
     def encode(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
         return self.codes(series)
 
-    def inverse(self, block: np.ndarray, rng: np.random.Generator | None = None) -> pd.Series:
+    def inverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         return self.restore_codes(np.argmax(block, axis=1), rng)
 
-    def restore_codes(
-        self, codes: np.ndarray, rng: np.random.Generator | None = None
-    ) -> pd.Series:
+    def restore_codes(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         meta = self.meta
         values = self._values[codes]
         if self._bucket_code >= 0:
             pooled = codes == self._bucket_code
             if pooled.any():
-                rng = rng if rng is not None else np.random.default_rng()
                 members = np.empty(len(self.members), dtype=object)
                 members[:] = self.members
                 values[pooled] = members[
