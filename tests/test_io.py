@@ -79,3 +79,20 @@ def test_atomic_write_text(tmp_path):
     atomic_write_text(target, "{}\n")
     atomic_write_text(target, '{"k": "é"}\n')
     assert target.read_text(encoding="utf-8") == '{"k": "é"}\n'
+
+
+def test_atomic_writes_get_the_permissions_of_a_plainly_created_file(tmp_path):
+    import os
+    import stat
+
+    from tabgan.io import atomic_write_text
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_text(tmp_path / "out.txt", "x")
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "out.txt").stat().st_mode)
+    assert mode == stat.S_IMODE(plain.stat().st_mode) == 0o640
