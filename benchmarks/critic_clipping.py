@@ -20,8 +20,8 @@ import time
 
 import torch
 
-from tabgan.clipping import clip_and_sum, clip_scale, per_record_grads_reference
-from tabgan.model import Critic, gradient_penalty
+from tabgan.gan.model import Critic, gradient_penalty
+from tabgan.privacy.clipping import clip_and_sum, clip_scale, per_record_grads_reference
 
 DIM, HIDDEN, BATCH, LAMBDA, MAX_NORM, SIGMA = 260, (256, 256), 500, 10.0, 1.0, 1.0
 

@@ -1,11 +1,11 @@
 """tabgan: privacy-preserving tabular data synthesis with a conditional tabular GAN."""
 
 from tabgan.augment import augment
-from tabgan.metadata import ColumnMetadata, Metadata
+from tabgan.encoding.transformer import TableTransformer
 from tabgan.synthesizer import TabGAN
-from tabgan.transform import TableTransformer
-
-__version__ = "0.1.0"
+from tabgan.table.columns import ColumnMetadata
+from tabgan.table.metadata import Metadata
+from tabgan.version import __version__
 
 
 def __getattr__(name: str):
@@ -20,6 +20,7 @@ def __getattr__(name: str):
 
         return audit
     raise AttributeError(f"module 'tabgan' has no attribute {name!r}")
+
 
 __all__ = [
     "TabGAN",

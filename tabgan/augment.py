@@ -8,11 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from tabgan.conditions import _match_category
 from tabgan.errors import ColumnMismatchError, ConditionError
-from tabgan.metadata import Metadata
+from tabgan.synthesizer import TabGAN
+from tabgan.table.conditions import match_category
+from tabgan.table.metadata import Metadata
 
-__all__ = ["augment"]
+__all__ = ["augment", "parse_class_counts"]
 
 
 def augment(
@@ -41,8 +42,6 @@ def augment(
     >>> out["y"].value_counts().to_dict()
     {'a': 30, 'b': 30}
     """
-    from tabgan.synthesizer import TabGAN
-
     if target not in data.columns:
         raise ColumnMismatchError(
             f"target {target!r} is not a column of the table; the columns are "
@@ -70,7 +69,7 @@ def augment(
     else:
         wanted = {}
         for cls, total in counts.items():
-            index = _match_category(cls, categories)
+            index = match_category(cls, categories)
             if index is None:
                 raise ConditionError(
                     f"{cls!r} is not a class of {target!r}; the classes are {categories}."
@@ -85,3 +84,15 @@ def augment(
             rows = model.sample(need, conditions={target: cls})
             parts.append(rows[list(data.columns)])
     return pd.concat(parts, ignore_index=True)
+
+
+def parse_class_counts(items: Iterable[str]) -> dict[str, int]:
+    """``["<=50K=30000", ">50K=30000"]`` to ``{"<=50K": 30000, ">50K": 30000}``: each item
+    is CLASS=N, split at its last ``=``."""
+    wanted = {}
+    for item in items:
+        cls, sep, number = item.rpartition("=")
+        if not sep or not number.isdigit():
+            raise ConditionError(f"the class count {item!r} is not CLASS=N.")
+        wanted[cls] = int(number)
+    return wanted

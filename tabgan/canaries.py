@@ -41,112 +41,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
 
 from tabgan.errors import AuditError
+from tabgan.privacy import accounting
+from tabgan.privacy.canary_bound import CONFIDENCE, GuessRule, guess
+from tabgan.table import datetimes
+from tabgan.table.metadata import Metadata
 
 __all__ = [
-    "CONFIDENCE",
-    "RULE_SHARES",
     "SCORE_NEIGHBORS",
-    "GuessRule",
     "CanaryAudit",
     "craft_canaries",
     "canary_scores",
-    "guess_rules",
-    "guess",
-    "p_value",
-    "epsilon_lower_bound",
     "canary_audit",
 ]
 
-CONFIDENCE = 0.95  # the bound holds with this probability over the inclusion coin flips
-# Guessing rules, fixed up front: the top share*m canaries guessed "included", abstaining on
-# the rest. A memorised canary scores at the top; small shares win when a few canaries are
-# memorised, large ones when many are. (Guessing the lowest-scored ones "excluded" adds
-# little: a canary the generator did not memorise looks excluded whether or not it was in.)
-RULE_SHARES = (0.05, 0.1, 0.25, 0.5)
 SCORE_NEIGHBORS = 5  # synthetic neighbours in the density estimate of a canary's score
 MIN_SYNTHETIC_ROWS = 20_000  # enough rows that a memorised canary is likely reproduced
-_MIN_GUESSES = 10
-_EPS_MAX = 60.0  # no bound is searched above this (e^60: every guess right, for any m here)
-_BISECTION_STEPS = 60
 _DISTANCE_FLOOR = 1e-3  # added to distances before the log, so exact copies stay finite
 _HISTOGRAM_BINS = 20
-
-
-# ---------------------------------------------------------------------- the bound
-def p_value(m: int, r: int, v: int, epsilon: float, delta: float = 0.0) -> float:
-    """The probability, were training (epsilon, delta)-DP, of at least ``v`` right guesses
-    out of ``r`` guesses on ``m`` canaries, each included with probability 1/2.
-
-    Steinke, Nasr & Jagielski (2023), Theorem 5.2: the binomial tail
-    ``P[Binomial(r, q) >= v]`` with ``q = e^eps / (1 + e^eps)``, plus ``2 m delta`` times
-    ``max_i P[v - i <= Binomial(r, q) < v] / i`` for approximate DP.
-    """
-    _check_counts(m, r, v)
-    if not epsilon >= 0:
-        raise AuditError(f"epsilon must be >= 0, got {epsilon!r}.")
-    if not 0 <= delta <= 1:
-        raise AuditError(f"delta must lie in [0, 1], got {delta!r}.")
-    if v == 0:
-        return 1.0
-    q = 1.0 / (1.0 + math.exp(-epsilon))
-    tail = float(binom.sf(v - 1, r, q))  # P[B >= v]
-    extra = 0.0
-    if delta > 0:
-        below = binom.pmf(np.arange(v - 1, -1, -1), r, q)  # P[B = v-1], P[B = v-2], ...
-        extra = float(np.max(np.cumsum(below) / np.arange(1, v + 1)))
-    return min(1.0, tail + extra * delta * 2 * m)
-
-
-def epsilon_lower_bound(
-    m: int, r: int, v: int, *, delta: float = 0.0, level: float = 1.0 - CONFIDENCE
-) -> float:
-    """The largest epsilon refuted at ``level``: training is not (epsilon, delta)-DP for any
-    epsilon below the returned value, unless an event of probability ``level`` occurred.
-
-    0 when the guesses do no better than the claim of epsilon = 0 allows (for instance, at
-    chance). Found by bisection on :func:`p_value`, which grows with epsilon; the result is
-    accurate to about 1e-12 and never above the exact bound.
-    """
-    if not 0 < level < 1:
-        raise AuditError(f"level must lie strictly between 0 and 1, got {level!r}.")
-    if p_value(m, r, v, 0.0, delta) >= level:
-        return 0.0
-    low, high = 0.0, 1.0
-    while p_value(m, r, v, high, delta) < level:
-        low, high = high, 2 * high
-        if high > _EPS_MAX:
-            return _EPS_MAX
-    for _ in range(_BISECTION_STEPS):
-        mid = (low + high) / 2
-        if p_value(m, r, v, mid, delta) < level:
-            low = mid
-        else:
-            high = mid
-    return low
-
-
-def _check_counts(m: int, r: int, v: int) -> None:
-    for name, value in (("m", m), ("r", r), ("v", v)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise AuditError(f"{name} must be an integer, got {value!r}.")
-    if not 0 <= v <= r <= m:
-        raise AuditError(
-            f"need 0 <= correct guesses <= guesses <= canaries, got v={v}, r={r}, m={m}."
-        )
-
-
-# ---------------------------------------------------------------------- results
-@dataclass
-class GuessRule:
-    """One guessing rule fixed before the scores were seen, and what it achieved."""
-
-    name: str
-    n_guesses: int  # the highest-scored canaries, each guessed "included"
-    n_correct: int  # of them, how many were included
-    epsilon_lower_bound: float  # at level (1 - confidence) / number of rules
 
 
 @dataclass
@@ -199,8 +112,6 @@ def craft_canaries(
     bounds, or the table's minimum and maximum), dates likewise; identifier columns get
     fresh values. No canary copies a real row: each column is drawn on its own.
     """
-    from tabgan.metadata import Metadata, bound_to_float
-
     meta = Metadata.infer(data, metadata=metadata, discrete_columns=discrete_columns)
     columns: dict[Any, Any] = {}
     for column in meta.columns:
@@ -212,10 +123,7 @@ def craft_canaries(
         elif column.kind == "id":
             columns[column.name] = _fresh_ids(series, n)
         else:
-            if column.bounds is not None:
-                low, high = (bound_to_float(b, column.kind) for b in column.bounds)
-            else:
-                low, high = _range(column, series)
+            low, high = column.numeric_bounds() or _range(column, series)
             values = rng.uniform(low, high, n)
             if column.kind == "integer":
                 values = np.round(values)
@@ -247,10 +155,7 @@ def _like(series: pd.Series, values: list) -> pd.Series:
 def _range(column, series: pd.Series) -> tuple[float, float]:
     """The smallest and largest value of a numeric or datetime column (dates in seconds)."""
     if column.kind == "datetime":
-        stamps = pd.to_datetime(series, format=column.datetime_format)
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        values = stamps.dropna().astype("datetime64[ns]").astype("int64").to_numpy() / 1e9
+        values = datetimes.to_seconds(series, column.datetime_format, errors="coerce")
     else:
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
     values = values[np.isfinite(values)]
@@ -264,10 +169,9 @@ def _range(column, series: pd.Series) -> tuple[float, float]:
 
 def _numbers_like(column, series: pd.Series, values: np.ndarray) -> pd.Series:
     if column.kind == "datetime":
-        stamps = pd.to_datetime(values, unit="s").round("s")
-        if column.datetime_format is not None:
-            return pd.Series(stamps.strftime(column.datetime_format), dtype=series.dtype)
-        return pd.Series(stamps).astype(series.dtype)
+        unit = datetimes.column_unit(series.dtype, column.datetime_format)
+        return datetimes.restore(values, unit=unit, step_ns=10**9, dtype=series.dtype,
+                                 datetime_format=column.datetime_format)
     return pd.Series(values).astype(series.dtype)
 
 
@@ -304,42 +208,6 @@ def canary_scores(
     emb_synthetic = encoder.embed(encoder.prepare(synthetic, "synthetic"))[0]
     d_syn = nearest(emb_canaries, emb_synthetic, SCORE_NEIGHBORS)[0]
     return -np.log(d_syn + _DISTANCE_FLOOR).mean(axis=1)
-
-
-def guess_rules(m: int) -> list[tuple[str, int]]:
-    """The guessing rules for ``m`` canaries, fixed before any score is seen: (name, the
-    number of top-scored canaries guessed "included"). Rules of fewer than
-    ``_MIN_GUESSES`` guesses are left out: they cannot refute any epsilon at a useful level,
-    and each rule costs a share of the confidence."""
-    rules: list[tuple[str, int]] = []
-    for share in RULE_SHARES:
-        k = int(round(share * m))
-        if k >= _MIN_GUESSES and k not in [r[1] for r in rules]:
-            rules.append((f"top {k} of {m} guessed included", k))
-    return rules or [(f"top {m} of {m} guessed included", m)]
-
-
-def guess(
-    scores: np.ndarray,
-    included: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    delta: float,
-    confidence: float = CONFIDENCE,
-) -> list[GuessRule]:
-    """Apply every rule of :func:`guess_rules` to the scores and bound epsilon from each,
-    at level ``(1 - confidence) / number of rules``. Ties are broken at random."""
-    m = len(scores)
-    order = np.lexsort((rng.permutation(m), -np.asarray(scores, dtype=np.float64)))
-    ranked = np.asarray(included, dtype=bool)[order]  # most "included"-looking first
-    rules = guess_rules(m)
-    level = (1.0 - confidence) / len(rules)
-    out = []
-    for name, k in rules:
-        correct = int(ranked[:k].sum())
-        bound = epsilon_lower_bound(m, k, correct, delta=delta, level=level)
-        out.append(GuessRule(name, k, correct, bound))
-    return out
 
 
 def _auc(scores: np.ndarray, included: np.ndarray) -> float:
@@ -391,7 +259,6 @@ def canary_audit(
     >>> result = canary_audit(table, TabGAN(epochs=300), 200)  # doctest: +SKIP
     >>> result.epsilon_lower_bound, result.claimed_epsilon  # doctest: +SKIP
     """
-    from tabgan import privacy
     from tabgan.synthesizer import TabGAN
 
     started = time.perf_counter()
@@ -423,7 +290,7 @@ def canary_audit(
     if dp and params.get("delta") is None:
         # The default delta depends on the table's size, so fix it from the size with
         # every canary included: the claim is then the same whichever canaries went in.
-        params["delta"] = privacy.default_delta(len(data) + n_canaries)
+        params["delta"] = accounting.default_delta(len(data) + n_canaries)
     audited = TabGAN(**params).fit(
         table, discrete_columns=list(discrete_columns) if discrete_columns else None,
         metadata=metadata,

@@ -29,6 +29,8 @@ __all__ = [
     "EvaluationError",
     "AuditError",
     "NotFittedError",
+    "ParameterError",
+    "DeviceError",
 ]
 
 
@@ -116,3 +118,11 @@ class AuditError(TabGANError, ValueError):
 class NotFittedError(TabGANError, ValueError, AttributeError):
     """The estimator was used before ``fit`` (or ``load``). Like scikit-learn's error of
     the same name, it is both a ValueError and an AttributeError."""
+
+
+class ParameterError(TabGANError, ValueError):
+    """A parameter of the estimator (or of ``sample``) has an invalid value."""
+
+
+class DeviceError(TabGANError, ValueError):
+    """The device asked for is unknown or not available on this machine."""

@@ -1,62 +1,87 @@
 """Model files: one ``torch.save`` of plain tensors and JSON strings, read back with
 ``weights_only=True``, so loading a file can never run code.
 
-Layout of the saved dict::
+Layout of the saved dict (format version 2)::
 
-    {"format": "tabgan-model", "version": 1,
-     "meta": "<JSON: params, config, transformer state, history, privacy ledger, ...>",
+    {"format": "tabgan-model", "version": 2,
+     "meta": "<JSON: params, config, transformer state, layout, history, ledger, ...>",
      "generator": {name: tensor, ...},      # the generator's state_dict
      "category_counts": tensor}              # condition-vector frequencies
 
-The critic is not saved: it is not needed to sample.
+The critic is not saved: it is not needed to sample. Version 1 files (no layout in the
+meta) are read too: their layout is rebuilt from the transformer state, as it always is;
+a stored layout must match the rebuilt one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from io import StringIO
 from typing import Any
 
 import pandas as pd
 import torch
 
+from tabgan.encoding.layout import TableLayout
+from tabgan.encoding.transformer import TableTransformer
 from tabgan.errors import ModelFileError
-from tabgan.io import atomic_path
-from tabgan.model import GANConfig
-from tabgan.transform import TableTransformer
+from tabgan.gan.config import GANConfig
+from tabgan.privacy.ledger import PrivacyLedger
+from tabgan.table.io import atomic_path
+from tabgan.version import __version__
 
-__all__ = ["save_model", "load_model", "FORMAT", "VERSION"]
+__all__ = ["FORMAT", "VERSION", "ModelState", "save_model", "load_model", "inconsistent"]
 
 FORMAT = "tabgan-model"
-VERSION = 1
+VERSION = 2
+_TUPLE_PARAMS = ("generator_dims", "critic_dims", "betas")
 
 
-def save_model(model, path: str | os.PathLike) -> None:
+@dataclass
+class ModelState:
+    """Everything a model file holds."""
+
+    params: dict[str, Any]
+    config: GANConfig
+    transformer: TableTransformer
+    generator: dict[str, torch.Tensor]
+    category_counts: torch.Tensor
+    history: pd.DataFrame
+    seed: int
+    fit_seconds: float
+    ledger: PrivacyLedger | None = None
+
+
+def save_model(path: str | os.PathLike, state: ModelState) -> None:
+    """Write ``state`` to ``path`` atomically."""
     meta = {
-        "params": _jsonable_params(model.get_params()),
-        "config": model.config_.to_dict(),
-        "transformer": model.transformer_.state_dict(),
-        "history": model.history_.to_json(orient="split"),
+        "params": _jsonable_params(state.params),
+        "config": state.config.to_dict(),
+        "transformer": state.transformer.state_dict(),
+        "layout": state.transformer.layout_.to_dict(),
+        "history": state.history.to_json(orient="split"),
         "extra": {
-            "seed": model.seed_,
-            "fit_seconds": model.fit_seconds_,
-            "tabgan_version": _version(),
+            "seed": state.seed,
+            "fit_seconds": state.fit_seconds,
+            "tabgan_version": __version__,
         },
-        "privacy": getattr(model, "privacy_ledger_", None) and model.privacy_ledger_.to_dict(),
+        "privacy": state.ledger.to_dict() if state.ledger is not None else None,
     }
     payload = {
         "format": FORMAT,
         "version": VERSION,
         "meta": json.dumps(meta),
-        "generator": {k: v.detach().cpu() for k, v in model.generator_.state_dict().items()},
-        "category_counts": model.category_counts_.detach().cpu(),
+        "generator": {k: v.detach().cpu() for k, v in state.generator.items()},
+        "category_counts": state.category_counts.detach().cpu(),
     }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
 
-def load_model(cls, path: str | os.PathLike, *, device: str = "auto"):
+def load_model(path: str | os.PathLike) -> ModelState:
+    """Read a model file written by :func:`save_model` (format version 1 or 2)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise ModelFileError(f"no model file at {path!r}; train one with `tabgan fit`.")
@@ -77,35 +102,37 @@ def load_model(cls, path: str | os.PathLike, *, device: str = "auto"):
         )
     try:
         meta = json.loads(payload["meta"])
-        params = meta["params"]
-        params["device"] = device
-        for key in ("generator_dims", "critic_dims", "betas"):
+        params = dict(meta["params"])
+        for key in _TUPLE_PARAMS:
             if key in params:
                 params[key] = tuple(params[key])
-        config = GANConfig.from_dict(meta["config"])
         transformer = TableTransformer().load_state_dict(meta["transformer"])
-        history = pd.read_json(StringIO(meta["history"]), orient="split")
-        model = cls()
-        model._restore(
-            params,
-            config,
-            transformer,
-            payload["generator"],
-            payload["category_counts"],
-            history,
-            meta.get("extra", {}),
+        if "layout" in meta and TableLayout.from_dict(meta["layout"]) != transformer.layout_:
+            raise ValueError("the stored layout does not match the transformer's")
+        extra = meta.get("extra", {})
+        state = ModelState(
+            params=params,
+            config=GANConfig.from_dict(meta["config"]),
+            transformer=transformer,
+            generator=payload["generator"],
+            category_counts=payload["category_counts"],
+            history=pd.read_json(StringIO(meta["history"]), orient="split"),
+            seed=int(extra.get("seed", 0)),
+            fit_seconds=float(extra.get("fit_seconds", float("nan"))),
+            ledger=PrivacyLedger.from_dict(meta["privacy"]) if meta.get("privacy") else None,
         )
-        if meta.get("privacy"):
-            from tabgan.privacy import PrivacyLedger
-
-            model.privacy_ledger_ = PrivacyLedger.from_dict(meta["privacy"])
     except ModelFileError:
         raise
     except Exception as exc:  # a well-formed archive with inconsistent content
-        raise ModelFileError(
-            f"{path!r} holds an inconsistent tabgan model: {exc}. Save it again."
-        ) from exc
-    return model
+        raise inconsistent(path, exc) from exc
+    return state
+
+
+def inconsistent(path: str | os.PathLike, exc: Exception) -> ModelFileError:
+    """The error for a well-formed file whose parts do not fit together."""
+    return ModelFileError(
+        f"{os.fspath(path)!r} holds an inconsistent tabgan model: {exc}. Save it again."
+    )
 
 
 def _jsonable_params(params: dict) -> dict[str, Any]:
@@ -117,8 +144,3 @@ def _jsonable_params(params: dict) -> dict[str, Any]:
     json.dumps(out)  # fails loudly if a parameter cannot be stored
     return out
 
-
-def _version() -> str:
-    from tabgan import __version__
-
-    return __version__

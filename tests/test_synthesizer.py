@@ -6,7 +6,7 @@ from sklearn.base import clone
 
 from tabgan import TabGAN, augment
 from tabgan.errors import ColumnMismatchError, ConditionError, ModelFileError, NotFittedError
-from tabgan.train import GANTrainer
+from tabgan.gan.train import GANTrainer
 
 
 def test_fit_sample_keeps_names_order_and_dtypes(mixed_frame, tiny_model_params):
@@ -123,12 +123,8 @@ def test_condition_vector_alone_steers_the_generator(mixed_frame):
         epochs=150, batch_size=40, embedding_dim=16, generator_dims=(64,), critic_dims=(64,),
         generator_lr=1e-3, verbose=False, random_state=0,
     ).fit(mixed_frame)
-    from tabgan.conditions import ConditionSet
-
-    conds = ConditionSet.parse({"size": "S"}, model.transformer_)
-    column, category = conds.condition_target(model.transformer_)
-    condition = model._sampler.fixed_condition(2000, column, category)
-    matrix = model.generate_matrix(2000, torch.Generator().manual_seed(0), condition)
+    target = model.condition_set({"size": "S"}).condition_target()
+    matrix = model.generate_matrix(2000, torch.Generator().manual_seed(0), fixed=target)
     decoded = model.transformer_.inverse_transform(matrix)
     share = (decoded["size"] == "S").mean()
     base = (mixed_frame["size"] == "S").mean()
@@ -243,15 +239,11 @@ def test_chunks_concatenate_to_sample(mixed_frame, tiny_model_params):
 
 
 def test_several_equalities_steer_by_the_rarest(mixed_frame, tiny_model_params):
-    from tabgan.conditions import ConditionSet
-
     model = TabGAN(**tiny_model_params).fit(mixed_frame)
-    conds = ConditionSet.parse({"group": "red", "size": "S"}, model.transformer_,
-                               model.category_counts_)
-    column, category = conds.condition_target(model.transformer_)
-    rarest = min(conds.equal, key=lambda e: e.count)
-    assert (column, category) == (rarest.position, rarest.category)
-    counts = {e.column: e.count for e in conds.equal}
+    conds = model.condition_set({"group": "red", "size": "S"})
+    rarest = min(conds.equal, key=lambda e: e.match.weight)
+    assert conds.condition_target() == (rarest.match.position, rarest.match.slot)
+    counts = {e.column: e.match.weight for e in conds.equal}
     assert counts["group"] == (mixed_frame["group"] == "red").sum()
 
 
@@ -263,7 +255,7 @@ def test_marginal_term_targets_the_real_span_means(monkeypatch, mixed_frame,
     trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame, **tiny_model_params)
     assert trainer._marginals is not None
     dense = trainer.sampler.data.dense()  # the one-hot rows the compact table stands for
-    lay = trainer.layout
+    lay = trainer.span_index
     assert torch.allclose(trainer._marginals, dense[:, lay.soft_index].mean(0), atol=1e-6)
     # every span's target is a distribution
     per_span = torch.zeros(lay.n_segments).index_add(0, lay.soft_segment, trainer._marginals)

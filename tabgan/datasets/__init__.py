@@ -6,9 +6,12 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["load_adult", "ADULT_TARGET"]
+__all__ = ["load_adult", "ADULT_TARGET", "DEMO_MINUTES", "DEMO_SEED"]
 
 ADULT_TARGET = "income"
+# The demo (``tabgan demo``): the Adult table, trained for this many minutes, this seed.
+DEMO_MINUTES = 2.0
+DEMO_SEED = 0
 
 
 def load_adult() -> pd.DataFrame:

@@ -15,9 +15,10 @@ of any generator. See ``docs/evaluate.md`` for what every number means.
 import sys
 import types
 
+from tabgan.evaluate.metrics import METRICS, Score
 from tabgan.evaluate.options import EvaluationOptions
 from tabgan.evaluate.pipeline import SECTIONS, STEPS, evaluate
-from tabgan.evaluate.result import METRICS, Evaluation, Score
+from tabgan.evaluate.result import Evaluation
 
 __all__ = ["evaluate", "Evaluation", "EvaluationOptions", "Score", "METRICS", "SECTIONS", "STEPS"]
 

@@ -1,6 +1,6 @@
 """Input checks, and which columns are scored as numeric, datetime or categorical.
 
-The real table decides each column's kind (through :class:`tabgan.metadata.Metadata`, or a
+The real table decides each column's kind (through :class:`tabgan.table.metadata.Metadata`, or a
 metadata the caller gives); the synthetic and holdout tables are read in that kind. Columns
 that hold an identifier (one distinct value per row) or nothing but nulls are left out, and
 the result says so.
@@ -27,7 +27,8 @@ from tabgan.errors import (
     InfiniteValueError,
     TargetColumnError,
 )
-from tabgan.metadata import Metadata, coerce_metadata
+from tabgan.table import datetimes
+from tabgan.table.metadata import Metadata, coerce_metadata
 
 __all__ = [
     "KINDS",
@@ -76,7 +77,7 @@ def check_tables(
         if not isinstance(table, pd.DataFrame):
             raise TypeError(
                 f"the {label} table must be a pandas DataFrame, got {type(table).__name__}; "
-                "wrap it with pd.DataFrame(...) or read it with tabgan.io.read_table."
+                "wrap it with pd.DataFrame(...) or read it with tabgan.table.io.read_table."
             )
     for label, table in tables.items():
         if table.shape[1] == 0:
@@ -191,23 +192,16 @@ def numeric_values(series: pd.Series, spec: ColumnSpec, table: str) -> np.ndarra
 
 
 def _datetime_seconds(series: pd.Series, spec: ColumnSpec, table: str) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        parsed = series
-    else:
-        parsed = pd.to_datetime(series, format=spec.datetime_format, errors="coerce")
-        bad = parsed.isna() & series.notna()
-        if bad.any():
-            example = series[bad].iloc[0]
-            raise ColumnTypeMismatchError(
-                f"column {spec.name!r} holds dates in the real table but the {table} table "
-                f"holds {example!r}, which is not a date in the same format; convert the "
-                "column with pd.to_datetime."
-            )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    ns = parsed.astype("datetime64[ns]").to_numpy().astype("int64").astype("float64")
-    ns[parsed.isna().to_numpy()] = np.nan
-    return ns / 1e9
+    seconds = datetimes.to_seconds(series, spec.datetime_format, errors="coerce")
+    bad = np.isnan(seconds) & series.notna().to_numpy()
+    if bad.any():
+        example = series[bad].iloc[0]
+        raise ColumnTypeMismatchError(
+            f"column {spec.name!r} holds dates in the real table but the {table} table "
+            f"holds {example!r}, which is not a date in the same format; convert the "
+            "column with pd.to_datetime."
+        )
+    return seconds
 
 
 def category_keys(series: pd.Series) -> np.ndarray:

@@ -28,7 +28,7 @@ from tabgan.evaluate.columns import check_tables, resolve_columns
 from tabgan.evaluate.context import Context
 from tabgan.evaluate.options import EvaluationOptions
 from tabgan.evaluate.result import Evaluation, Fidelity, Privacy, RunInfo
-from tabgan.metadata import Metadata
+from tabgan.table.metadata import Metadata
 
 __all__ = ["evaluate", "STEPS", "SECTIONS"]
 
@@ -83,7 +83,7 @@ def evaluate(
     positive_class: Any | None = None,
     sections: Iterable[str] | None = None,
     options: EvaluationOptions | None = None,
-    random_state: int | np.random.Generator | None = None,
+    random_state: int | np.random.Generator | None = 0,
     verbose: bool = True,
 ) -> Evaluation:
     """Score a synthetic table against the real table it imitates.
@@ -103,7 +103,7 @@ def evaluate(
         A column to predict in the utility section (skipped without one).
     metadata
         Column kinds to use instead of inferring them from ``real`` (a
-        :class:`~tabgan.metadata.Metadata`, its dict, or a JSON file path).
+        :class:`~tabgan.table.metadata.Metadata`, its dict, or a JSON file path).
     positive_class
         The class whose ROC AUC and F1 are reported when ``target`` is categorical; by
         default the real table's least frequent class.
@@ -114,8 +114,9 @@ def evaluate(
     options
         Sample sizes, bins and attack settings (:class:`EvaluationOptions`).
     random_state
-        Seed (or numpy Generator) for every subsample, fold and bootstrap; the seed used is
-        recorded in the result, so a run without one can be repeated.
+        Seed (or numpy Generator) for every subsample, fold and bootstrap (default 0, so
+        that scores repeat; None draws a fresh one). The seed used is recorded in the
+        result, so any run can be repeated.
     verbose
         Print one progress line per step to stderr.
 
@@ -207,7 +208,7 @@ def evaluate(
     seconds["total"] = time.perf_counter() - started
     progress.line(f"evaluate: done in {seconds['total']:.1f} s")
 
-    from tabgan import __version__
+    from tabgan.version import __version__
 
     ran_fidelity = any(STEPS[n].section == "fidelity" for n in steps)
     info = RunInfo(

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from tabgan.evaluate.metrics import METRICS, MetricInfo, Score, json_number
+from tabgan.evaluate.summary import render
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -49,83 +51,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """How to read a metric: its label, range, which way is better and its ideal value."""
-
-    label: str
-    better: str  # "higher" or "lower"
-    ideal: float
-    low: float | None
-    high: float | None
-
-
-_UNIT = (0.0, 1.0)
-METRICS: dict[str, MetricInfo] = {
-    # fidelity
-    "ks_complement": MetricInfo("KS complement", "higher", 1.0, *_UNIT),
-    "tv_complement": MetricInfo("TV complement", "higher", 1.0, *_UNIT),
-    "column_shapes": MetricInfo("column shapes (KS / TV complement)", "higher", 1.0, *_UNIT),
-    "null_rate_difference": MetricInfo("null-rate difference", "lower", 0.0, *_UNIT),
-    "correlation_similarity": MetricInfo("correlation similarity", "higher", 1.0, *_UNIT),
-    "contingency_similarity": MetricInfo("contingency similarity", "higher", 1.0, *_UNIT),
-    "pair_trends": MetricInfo("pair trends (all pairs)", "higher", 1.0, *_UNIT),
-    "triple_marginals": MetricInfo("three-way marginals (sampled)", "higher", 1.0, *_UNIT),
-    "detection_auc": MetricInfo(
-        "detection ROC AUC (0.5 = indistinguishable)", "lower", 0.5, *_UNIT
-    ),
-    "alpha_precision": MetricInfo("alpha-precision (integrated)", "higher", 1.0, *_UNIT),
-    "beta_recall": MetricInfo("beta-recall (integrated)", "higher", 1.0, *_UNIT),
-    "authenticity": MetricInfo("authenticity", "higher", 1.0, *_UNIT),
-    "category_coverage": MetricInfo("real categories covered", "higher", 1.0, *_UNIT),
-    "bin_coverage": MetricInfo("real quantile bins covered", "higher", 1.0, *_UNIT),
-    "duplicate_rate": MetricInfo("duplicate rows within the table", "lower", 0.0, *_UNIT),
-    # utility: value = train synthetic, test real; reference = train real, test real
-    "roc_auc": MetricInfo("ROC AUC", "higher", 1.0, *_UNIT),
-    "f1": MetricInfo("F1", "higher", 1.0, *_UNIT),
-    "accuracy": MetricInfo("accuracy", "higher", 1.0, *_UNIT),
-    "r2": MetricInfo("R2", "higher", 1.0, None, 1.0),
-    "mae": MetricInfo("MAE", "lower", 0.0, 0.0, None),
-    # privacy
-    "exact_match_rate": MetricInfo("exact copies of training rows", "lower", 0.0, *_UNIT),
-    "dcr_share": MetricInfo("DCR share (0.5 = no signal)", "lower", 0.5, *_UNIT),
-    "nndr_median": MetricInfo("median NNDR", "higher", 1.0, *_UNIT),
-    "attack_auc": MetricInfo("attack ROC AUC (0.5 = guessing)", "lower", 0.5, *_UNIT),
-    # TPR at a fixed FPR: an attack no better than guessing has TPR = FPR
-    "tpr_at_fpr_0.1": MetricInfo("TPR at 10% FPR", "lower", 0.1, *_UNIT),
-    "tpr_at_fpr_0.01": MetricInfo("TPR at 1% FPR", "lower", 0.01, *_UNIT),
-    "tpr_at_fpr_0.001": MetricInfo("TPR at 0.1% FPR", "lower", 0.001, *_UNIT),
-    "success_rate": MetricInfo("attack success rate", "lower", 0.0, *_UNIT),
-    "risk": MetricInfo("risk (main over control)", "lower", 0.0, None, 1.0),
-}
-
-
-@dataclass
-class Score:
-    """One number, with the holdout (or real-data) reference and an interval if defined."""
-
-    metric: str
-    value: float | None
-    reference: float | None = None
-    ci: tuple[float, float] | None = None
-
-    @property
-    def info(self) -> MetricInfo:
-        return METRICS[self.metric]
-
-    def to_dict(self) -> dict:
-        info = self.info
-        return {
-            "metric": self.metric,
-            "value": _num(self.value),
-            "reference": _num(self.reference),
-            "ci": None if self.ci is None else [_num(v) for v in self.ci],
-            "better": info.better,
-            "ideal": info.ideal,
-            "range": [info.low, info.high],
-        }
 
 
 # ---------------------------------------------------------------------- fidelity
@@ -397,14 +322,12 @@ class Evaluation:
         """The JSON text; with ``path``, also written there atomically."""
         text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
         if path is not None:
-            from tabgan.io import atomic_write_text
+            from tabgan.table.io import atomic_write_text
 
             atomic_write_text(path, text + "\n")
         return text
 
     def summary(self) -> str:
-        from tabgan.evaluate.summary import render
-
         return render(self)
 
     def __str__(self) -> str:
@@ -414,15 +337,6 @@ class Evaluation:
 def _put(out: dict[str, Score], key: str, score: Score | None) -> None:
     if score is not None:
         out[key] = score
-
-
-def _num(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, np.integer | int) and not isinstance(value, bool):
-        return int(value)
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _plain(obj: Any) -> Any:
@@ -437,7 +351,7 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, bool | np.bool_):
         return bool(obj)
     if isinstance(obj, int | float | np.integer | np.floating):
-        return _num(obj)
+        return json_number(obj)
     if obj is None or isinstance(obj, str):
         return obj
     return str(obj)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tabgan.evaluate.result import METRICS, Evaluation, Score
+from tabgan.evaluate.metrics import METRICS, Score
 
 __all__ = ["render"]
 
@@ -46,7 +46,8 @@ def _name(value: Any) -> str:
     return str(value)
 
 
-def render(ev: Evaluation) -> str:
+def render(ev) -> str:
+    """The summary of ``ev``, an :class:`~tabgan.evaluate.result.Evaluation`."""
     info = ev.info
     lines: list[str | None] = [
         f"tabgan evaluation (seed {info.seed}, {info.seconds.get('total', 0.0):.1f} s)",

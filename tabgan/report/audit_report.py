@@ -49,12 +49,12 @@ class AuditReport:
         return self._html
 
     def write_json(self, path: str | os.PathLike) -> None:
-        from tabgan.io import atomic_write_text
+        from tabgan.table.io import atomic_write_text
 
         atomic_write_text(path, self.to_json() + "\n")
 
     def write_html(self, path: str | os.PathLike) -> None:
-        from tabgan.io import atomic_write_text
+        from tabgan.table.io import atomic_write_text
 
         atomic_write_text(path, self.to_html())
 

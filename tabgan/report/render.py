@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tabgan.evaluate.result import METRICS, Evaluation, Score
+from tabgan.evaluate.metrics import METRICS, Score
+from tabgan.evaluate.result import Evaluation
 from tabgan.report.figures import figures
 
 __all__ = ["render"]

@@ -1,0 +1,52 @@
+"""``ColumnStatistics``: what the encoder learns about a column, wherever it came from.
+
+The encoder is fitted from statistics, never from the table itself. Without DP they are
+read from the data as it is (:func:`tabgan.encoding.exact_statistics.exact_statistics`);
+under DP they are released by Gaussian mechanisms
+(:func:`tabgan.privacy.preprocessing.private_statistics`) or taken from public metadata.
+Both paths build the same records, so there is one way to fit an encoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabgan.table import datetimes
+from tabgan.table.columns import ColumnMetadata
+
+__all__ = ["ColumnStatistics", "numeric_values"]
+
+
+@dataclass
+class ColumnStatistics:
+    """The facts about one column that the encoder is fitted to.
+
+    Numeric columns: ``support`` and ``counts`` are the values the mixture is fitted to
+    and their weights (a subsample of the values with ``counts=None``, or histogram bin
+    centres with noisy counts); ``support=None`` means no values are known (public bounds
+    only). Categorical columns: ``categories`` in slot order (None marks the null
+    category) and their ``counts`` (None when not counted).
+    """
+
+    name: Any
+    kind: str
+    categories: list | None = None
+    counts: list[float] | np.ndarray | None = None
+    support: np.ndarray | None = None
+    bounds: tuple[float, float] | None = None  # numeric: the range values are clipped to
+    nullable: bool = False
+    null_count: float = 0.0  # numeric: rows with a null (noisy under DP)
+    step_ns: int = 1  # datetime: every value is a multiple of this step
+    exact: bool = True  # False: released under DP, so values outside it are coerced
+
+
+def numeric_values(series: pd.Series, meta: ColumnMetadata) -> np.ndarray:
+    """A numeric or datetime column as float64 (datetimes in epoch seconds), NaN for
+    nulls."""
+    if meta.kind == "datetime":
+        return datetimes.to_seconds(series, meta.datetime_format)
+    return series.to_numpy(dtype="float64", na_value=np.nan)

@@ -1,0 +1,28 @@
+"""The training progress bar: the epoch, the losses and the mode coverage."""
+
+from __future__ import annotations
+
+from tabgan.gan.train import EpochRecord
+
+__all__ = ["ProgressBar"]
+
+
+class ProgressBar:
+    """A tqdm bar over epochs; ``update`` is the trainer's per-epoch ``progress`` hook."""
+
+    def __init__(self, total: int):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="training", unit="epoch", leave=True)
+
+    def update(self, record: EpochRecord) -> None:
+        self.bar.set_postfix(
+            G=f"{record.generator_loss:.3f}",
+            C=f"{record.critic_loss:.3f}",
+            cover=f"{record.mode_coverage:.2f}",
+            refresh=False,
+        )
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,292 @@
+"""The training loop: critic steps, generator steps, per-epoch history and callbacks.
+
+Everything inside an epoch stays on the device: batches come from the sampler's index
+tensors, randomness from one ``torch.Generator``, and losses are accumulated as tensors
+and read back once per epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from tabgan.encoding.layout import TableLayout
+from tabgan.gan import distributed
+from tabgan.gan.activation import OutputActivation, segment_max
+from tabgan.gan.config import GANConfig
+from tabgan.gan.model import Critic, Generator, conditional_loss, wgan_gp_losses
+from tabgan.gan.sampler import ConditionalSampler
+
+__all__ = ["GANTrainer", "EpochRecord"]
+
+# One fused kernel per optimizer step instead of a dozen small ones per parameter.
+_FAST_ADAM = {"fused": True}
+
+
+@dataclass
+class EpochRecord:
+    """One row of the training history."""
+
+    epoch: int
+    generator_loss: float
+    critic_loss: float
+    mode_coverage: float  # share of the real data's categories and modes a batch covers
+    seconds: float
+
+
+class GANTrainer:
+    """Owns the generator, the critic and their optimizers for one fit."""
+
+    def __init__(
+        self,
+        config: GANConfig,
+        layout: TableLayout,
+        sampler: ConditionalSampler,
+        *,
+        device: torch.device,
+        generator: torch.Generator,
+        marginals: torch.Tensor | None = None,
+        present: torch.Tensor | None = None,
+    ):
+        """``marginals`` is the target one-way marginal of every softmax position (share of
+        rows hot at each category, mixture mode and null slot), that the generator's batch
+        means are pulled towards (``config.marginal_weight``); ``present`` marks the
+        positions that the mode-coverage figure counts (None: all). Both are statistics of
+        the fit: of the encoded rows without DP, private releases under DP."""
+        self.config = config
+        self.span_index = layout.index(device)
+        self.sampler = sampler
+        self.device = device
+        self.rng = generator
+        data_dim = layout.dim
+        cond_dim = sampler.cond_dim
+        self.generator = Generator(
+            config.embedding_dim + cond_dim, config.generator_dims, data_dim
+        ).to(device)
+        self.critic = Critic(
+            data_dim + cond_dim, config.critic_dims, config.pac, config.dropout
+        ).to(device)
+        self.critic.rng = generator
+        # Under a process group: the networks that carry gradients between ranks, and this
+        # rank's share of every batch (see tabgan.gan.distributed).
+        self.world = distributed.world_size()
+        self.local_batch = config.batch_size // self.world
+        self._generator_ddp = distributed.wrap(self.generator, device)
+        self._critic_ddp = self._wrap_critic(device)
+        self.activation = OutputActivation(self.span_index, config.gumbel_tau)
+        self._setup_fast_paths()
+        # An exponential moving average of the generator's weights: what sampling uses.
+        self.ema_generator = None
+        if config.generator_ema > 0:
+            self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False)
+            self._ema_updates = 0
+            self._ema_cap = 1.0
+        self.g_opt = torch.optim.Adam(
+            self.generator.parameters(),
+            lr=config.generator_lr,
+            betas=config.betas,
+            weight_decay=config.generator_decay,
+            **_FAST_ADAM,
+        )
+        self.c_opt = torch.optim.Adam(
+            self.critic.parameters(),
+            lr=config.critic_lr,
+            betas=config.betas,
+            weight_decay=config.critic_decay,
+            **_FAST_ADAM,
+        )
+        n_soft = len(self.span_index.soft_index)
+        use = config.marginal_weight > 0 and marginals is not None
+        self._marginals = marginals.to(device) if use else None
+        self._present = (torch.ones(n_soft, dtype=torch.bool, device=device) if present is None
+                         else present.to(device))
+
+    def _wrap_critic(self, device: torch.device) -> torch.nn.Module:
+        return distributed.wrap(self.critic, device)
+
+    def _setup_fast_paths(self) -> None:
+        """bf16 autocast for the forward passes; torch.compile (with CUDA graphs in its
+        "reduce-overhead" mode) for the generator. The critic is not compiled: the gradient
+        penalty differentiates it twice, which compiled graphs do not support."""
+        cfg = self.config
+        self._no_grad_generator = self.generator
+        if cfg.torch_compile or cfg.cuda_graphs:
+            mode = "reduce-overhead" if cfg.cuda_graphs else None
+            self._generator_ddp = torch.compile(self._generator_ddp, mode=mode)
+            self._no_grad_generator = torch.compile(self.generator, mode=mode)
+
+    def _autocast(self):
+        if not self.config.bf16_autocast:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    # ------------------------------------------------------------------ pieces
+    def noise(self, batch: int) -> torch.Tensor:
+        return torch.randn(
+            batch, self.config.embedding_dim, generator=self.rng, device=self.device
+        )
+
+    def _fake(self, batch: int, condition, network=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw and activated output of the generator (or of ``network``, its distributed
+        wrapper) for ``condition``."""
+        z = self.noise(batch)
+        if condition is not None:
+            z = torch.cat([z, condition.vector], dim=1)
+        raw = (self._no_grad_generator if network is None else network)(z).float()
+        return raw, self.activation(raw, self.rng)
+
+    def critic_step(self, batch: int) -> torch.Tensor:
+        with self._autocast():
+            return self._critic_step(batch)
+
+    def _critic_step(self, batch: int) -> torch.Tensor:
+        condition = self.sampler.train_condition(batch, self.rng)
+        with torch.no_grad():  # the critic step builds no generator gradients
+            _, fake = self._fake(batch, condition)
+        if condition is not None:
+            perm = torch.randperm(batch, generator=self.rng, device=self.device)
+            shuffled = type(condition)(*(t[perm] for t in
+                                         (condition.vector, condition.column, condition.category)))
+            real = self.sampler.real_batch(shuffled, batch, self.rng)
+            fake = torch.cat([fake, condition.vector], dim=1)
+            real = torch.cat([real, shuffled.vector], dim=1)
+        else:
+            real = self.sampler.real_batch(None, batch, self.rng)
+        loss, penalty = wgan_gp_losses(self._critic_ddp, real, fake, self.rng,
+                                       self.config.gp_lambda, pac=self.critic.pac)
+        self.c_opt.zero_grad(set_to_none=True)
+        (loss + penalty).backward()
+        self.c_opt.step()
+        return loss.detach()
+
+    def _generator_batch(self, batch: int):
+        """Conditions and generator output (raw, activated) for a generator step."""
+        condition = self.sampler.train_condition(batch, self.rng)
+        return (condition, *self._fake(batch, condition, self._generator_ddp))
+
+    def generator_step(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        with self._autocast():
+            condition, raw, fake = self._generator_batch(batch)
+            loss = self._generator_loss(raw, fake, condition).float()
+            if self._marginals is not None:
+                loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.g_opt.step()
+        self._update_ema()
+        return loss.detach(), fake.detach()
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """Move the average towards the live weights. The decay ramps up from 0.1 as
+        ``(1 + t) / (10 + t)`` to ``generator_ema``, and stays below ``1 - 10 / T`` for a
+        fit of T planned generator steps (an average over about its last tenth), so that
+        short fits are not dominated by early weights; batch-norm statistics are copied."""
+        if self.ema_generator is None:
+            return
+        t = self._ema_updates
+        decay = min(self.config.generator_ema, (1 + t) / (10 + t), self._ema_cap)
+        self._ema_updates += 1
+        live = list(self.generator.parameters())
+        torch._foreach_lerp_(list(self.ema_generator.parameters()), live, 1.0 - decay)
+        for mine, theirs in zip(self.ema_generator.buffers(), self.generator.buffers(),
+                                strict=True):
+            mine.copy_(theirs)
+
+    @property
+    def sampling_generator(self) -> Generator:
+        """The generator that samples: the weight average when there is one."""
+        return self.generator if self.ema_generator is None else self.ema_generator
+
+    def _generator_loss(self, raw, fake, condition) -> torch.Tensor:
+        """``-mean D(fake) + conditional cross-entropy``, with the critic's parameters
+        frozen so that no critic weight gradient is computed."""
+        for p in self.critic.parameters():
+            p.requires_grad_(False)
+        try:
+            if condition is not None:
+                scores = self.critic(torch.cat([fake, condition.vector], dim=1))
+                cross_entropy = conditional_loss(
+                    raw, self.span_index, condition.column, condition.category
+                )
+            else:
+                scores = self.critic(fake)
+                cross_entropy = torch.zeros((), device=self.device)
+            return -scores.mean() + cross_entropy
+        finally:
+            for p in self.critic.parameters():
+                p.requires_grad_(True)
+
+    def _marginal_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the target one-way marginals of the softmax spans (categories,
+        mixture modes, null slots) against the batch's mean outputs, averaged over spans."""
+        lay = self.span_index
+        means = fake[:, lay.soft_index].mean(dim=0)
+        target = self._marginals
+        per_span = target.new_zeros(lay.n_segments).index_add(0, lay.soft_segment, target)
+        spans = (per_span > 0).sum().clamp_min(1)
+        return -(target * torch.log(means + 1e-8)).sum() / spans
+
+    def coverage(self, fake: torch.Tensor) -> torch.Tensor:
+        """Share of the present categories and modes that ``fake`` hits at least once."""
+        lay = self.span_index
+        scores = fake[:, lay.soft_index]
+        top = segment_max(scores, lay.soft_segment, lay.n_segments)
+        hit = (scores == top[:, lay.soft_segment]).any(dim=0)
+        present = self._present
+        return (hit & present).sum() / present.sum().clamp_min(1)
+
+    # ------------------------------------------------------------------ loop
+    def fit(
+        self,
+        *,
+        epochs: int,
+        steps_per_epoch: int,
+        deadline: float | None = None,
+        callback: Callable[[EpochRecord], bool | None] | None = None,
+        progress=None,
+    ) -> list[EpochRecord]:
+        """Train for ``epochs`` (or until ``deadline``, a ``time.perf_counter`` value, or
+        until ``callback`` returns True). Returns the history."""
+        cfg = self.config
+        batch = self.local_batch  # this rank's share of the batch
+        history: list[EpochRecord] = []
+        # The average spans at most about the last tenth of the planned generator steps.
+        self._ema_cap = 1.0 - 10.0 / max(epochs * steps_per_epoch * cfg.generator_steps, 20)
+        self.generator.train()
+        self.critic.train()
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            g_sum = torch.zeros((), device=self.device)
+            c_sum = torch.zeros((), device=self.device)
+            fake = None
+            for _ in range(steps_per_epoch):
+                for _ in range(cfg.critic_steps):
+                    c_sum += self.critic_step(batch)
+                for _ in range(cfg.generator_steps):
+                    g_loss, fake = self.generator_step(batch)
+                    g_sum += g_loss / cfg.generator_steps
+            cover = self.coverage(fake)
+            values = torch.stack([g_sum / steps_per_epoch,
+                                  c_sum / (steps_per_epoch * cfg.critic_steps), cover])
+            values = distributed.mean_over_ranks(values).tolist()
+            record = EpochRecord(
+                epoch=epoch + 1,
+                generator_loss=values[0],
+                critic_loss=values[1],
+                mode_coverage=values[2],
+                seconds=time.perf_counter() - start,
+            )
+            history.append(record)
+            if progress is not None:
+                progress(record)
+            stop = callback is not None and bool(callback(record))
+            stop = stop or (deadline is not None and time.perf_counter() >= deadline)
+            if distributed.agree(stop):  # every rank stops after the same epoch
+                break
+        return history

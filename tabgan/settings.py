@@ -1,0 +1,146 @@
+"""The estimator's parameters: scikit-learn's parameter protocol, their validation, and the
+``GANConfig`` they make.
+
+``TabGAN.__init__`` only stores its arguments; everything here runs at ``fit`` (or
+``sample``) time, and every bad value raises a :class:`~tabgan.errors.ParameterError` (or a
+:class:`~tabgan.errors.PrivacyError` for a DP setting) that names the fix.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+import torch
+
+from tabgan.errors import ParameterError, PrivacyError
+from tabgan.gan.config import GANConfig
+from tabgan.privacy.accounting import ACCOUNTANTS
+
+__all__ = [
+    "ParamsMixin",
+    "check_count",
+    "check_private",
+    "gan_config",
+    "FAST_PATHS",
+]
+
+FAST_PATHS = ("bf16_autocast", "torch_compile", "cuda_graphs")
+
+
+class ParamsMixin:
+    """scikit-learn's parameter protocol (``get_params``, ``set_params``, a repr of the
+    non-default parameters), read off ``__init__``'s signature. ``sklearn.base.clone`` and
+    grid searches work with it, without importing scikit-learn at start-up."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [
+            p.name
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self" and p.kind is not p.VAR_KEYWORD
+        ]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any):
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise ParameterError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; valid parameters "
+                    f"are {sorted(valid)}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items()
+            if not (k in defaults and _same(defaults[k], v))
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:
+        return a is b
+
+
+def check_count(name: str, value: Any, *, allow_zero: bool = False) -> None:
+    """Raise unless ``value`` is a positive (or, with ``allow_zero``, non-negative) int."""
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not ok or value < (0 if allow_zero else 1):
+        bound = "a non-negative" if allow_zero else "a positive"
+        raise ParameterError(f"{name} must be {bound} integer, got {value!r}.")
+
+
+def gan_config(params: dict[str, Any], n_rows: int, *, world: int = 1,
+               device: torch.device | None = None) -> GANConfig:
+    """The network settings of a fit of ``n_rows`` rows, from the estimator's parameters.
+
+    A batch holds whole packs of ``pac`` rows and is no larger than the table (rounded up to
+    a pack); under a process group of ``world`` ranks every rank takes an equal share of
+    whole packs. The GPU fast paths are switched on only on CUDA (with a warning
+    elsewhere)."""
+    for name in ("epochs", "batch_size", "pac", "critic_steps", "generator_steps"):
+        check_count(name, params[name])
+    ema = params["generator_ema"]
+    if not (isinstance(ema, int | float) and not isinstance(ema, bool) and 0 <= ema < 1):
+        raise ParameterError(
+            f"generator_ema must lie in [0, 1) (0 turns the average off), got {ema!r}."
+        )
+    minutes = params.get("max_minutes")
+    if minutes is not None and not (isinstance(minutes, int | float) and minutes > 0):
+        raise ParameterError(f"max_minutes must be positive or None, got {minutes!r}.")
+    pac = params["pac"]
+    batch = min(params["batch_size"], max(pac, math.ceil(n_rows / pac) * pac))
+    batch = max(pac, batch - batch % pac)
+    unit = pac * world
+    batch = max(unit, batch - batch % unit)
+    values = {f.name: params[f.name] for f in fields(GANConfig)
+              if f.name in params and f.name not in FAST_PATHS}
+    for key in ("generator_dims", "critic_dims", "betas"):
+        values[key] = tuple(values[key])
+    values["batch_size"] = batch
+    config = GANConfig(**values)
+    _fast_paths(config, params, device)
+    return config
+
+
+def _fast_paths(config: GANConfig, params: dict[str, Any], device) -> None:
+    """Switch the GPU fast paths on in ``config`` where they apply (CUDA only)."""
+    asked = {k: bool(params.get(k, False)) for k in FAST_PATHS}
+    if device is None or device.type != "cuda":
+        if any(asked.values()):
+            names = ", ".join(k for k, v in asked.items() if v)
+            warnings.warn(f"{names} apply on CUDA only; training on {device} without them.",
+                          UserWarning, stacklevel=4)
+        return
+    for key, value in asked.items():
+        setattr(config, key, value)
+
+
+def check_private(params: dict[str, Any]) -> None:
+    """Raise for DP settings that cannot be honoured."""
+    epsilon = params["epsilon"]
+    if not (isinstance(epsilon, int | float) and not isinstance(epsilon, bool) and epsilon > 0):
+        raise PrivacyError(f"epsilon must be a positive number, got {epsilon!r}.")
+    if not 0 < params["preprocessing_share"] < 1:
+        raise PrivacyError("preprocessing_share must lie strictly between 0 and 1.")
+    if not params["max_grad_norm"] > 0:
+        raise PrivacyError("max_grad_norm must be positive.")
+    if params["accountant"] not in ACCOUNTANTS:
+        raise PrivacyError(
+            f"unknown accountant {params['accountant']!r}; use one of {sorted(ACCOUNTANTS)}."
+        )

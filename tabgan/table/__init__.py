@@ -1,0 +1,2 @@
+"""The user's table, before and after the GAN: metadata, the datetime conversion, sampling
+conditions, reading and writing files."""

@@ -1,0 +1,189 @@
+"""Sampling conditions: ``{"income": ">50K", "age": (30, 40)}``.
+
+Equality on a categorical column is steered through the condition vector and checked on
+the output; ranges on numeric and datetime columns are met by rejection. Every condition
+is checked on every returned row. Which slot of the condition vector a category takes is
+the encoder's business: ``ConditionSet.parse`` asks it through the ``match`` callable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from tabgan.errors import ConditionError
+from tabgan.table import datetimes
+from tabgan.table.columns import NUMERIC_KINDS, bound_to_float
+
+__all__ = [
+    "CategoryMatch",
+    "Equal",
+    "Range",
+    "ConditionSet",
+    "match_category",
+    "parse_condition_strings",
+]
+
+
+class CategoryMatch(NamedTuple):
+    """Where a wanted category sits: its stored value, its categorical column's index
+    among the categorical columns, its slot there, and how often it occurs."""
+
+    value: Any
+    position: int
+    slot: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class Equal:
+    column: Any
+    match: CategoryMatch
+
+
+@dataclass(frozen=True)
+class Range:
+    column: Any
+    low: float
+    high: float  # datetimes in epoch seconds
+    kind: str
+    datetime_format: str | None = None
+
+
+class ConditionSet:
+    """Validated conditions for one fitted model."""
+
+    def __init__(self, equal: list[Equal], ranges: list[Range]):
+        self.equal = equal
+        self.ranges = ranges
+
+    def __bool__(self) -> bool:
+        return bool(self.equal or self.ranges)
+
+    @classmethod
+    def parse(
+        cls,
+        conditions: Mapping[Any, Any],
+        metadata,
+        match: Callable[[Any, Any], CategoryMatch],
+    ) -> ConditionSet:
+        """Check ``conditions`` against ``metadata``; ``match(column, wanted)`` places a
+        wanted category (and raises ConditionError for an unknown one)."""
+        if not isinstance(conditions, Mapping):
+            raise ConditionError(
+                "conditions must be a dict such as {'income': '>50K', 'age': (30, 40)}."
+            )
+        equal, ranges = [], []
+        for column, wanted in conditions.items():
+            if column not in metadata:
+                raise ConditionError(
+                    f"unknown column {column!r} in conditions; the columns are "
+                    f"{metadata.names}."
+                )
+            meta = metadata[column]
+            if meta.kind == "categorical":
+                equal.append(Equal(column, match(column, wanted)))
+            elif meta.kind in NUMERIC_KINDS:
+                low, high = _parse_range(column, wanted, meta.kind)
+                ranges.append(Range(column, low, high, meta.kind, meta.datetime_format))
+            else:
+                raise ConditionError(
+                    f"column {column!r} is an identifier; its values are generated fresh and "
+                    "cannot be conditioned on."
+                )
+        return cls(equal, ranges)
+
+    def condition_target(self) -> tuple[int, int] | None:
+        """The (categorical column, slot) to put in the condition vector: the rarest."""
+        if not self.equal:
+            return None
+        chosen = min(self.equal, key=lambda e: e.match.weight)
+        return chosen.match.position, chosen.match.slot
+
+    def filter(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` that satisfy every condition."""
+        if not self:
+            return frame
+        keep = np.ones(len(frame), dtype=bool)
+        for cond in self.equal:
+            series = frame[cond.column]
+            value = cond.match.value
+            if value is None:
+                keep &= series.isna().to_numpy()
+            else:
+                keep &= (series.astype(object) == value).fillna(False).to_numpy(bool)
+        for cond in self.ranges:
+            series = frame[cond.column]
+            if cond.kind == "datetime":
+                values = datetimes.to_seconds(series, cond.datetime_format, errors="coerce")
+            else:
+                values = series.to_numpy(dtype="float64", na_value=np.nan)
+            keep &= (values >= cond.low) & (values <= cond.high)
+        return frame.loc[keep].reset_index(drop=True)
+
+    def unsatisfiable(self, have: int, n: int, tried: int) -> ConditionError:
+        parts = [f"{c.column!r} == {c.match.value!r}" for c in self.equal]
+        parts += [f"{c.column!r} in [{c.low}, {c.high}]" for c in self.ranges]
+        return ConditionError(
+            f"after {tried} generated rows only {have} of the {n} asked for satisfy "
+            f"{' and '.join(parts)}; the model rarely or never produces such rows. Loosen the "
+            "conditions, ask for fewer rows, or raise max_tries."
+        )
+
+
+def match_category(wanted: Any, categories: list) -> int | None:
+    """The index of ``wanted`` among ``categories`` (None marks the null category): an
+    exact match of type and value first, then an equal number, then a unique match of the
+    string form (values from the command line arrive as strings); None without a match."""
+    if wanted is None or (isinstance(wanted, float) and math.isnan(wanted)):
+        return categories.index(None) if None in categories else None
+    for i, c in enumerate(categories):
+        if c is not None and type(c) is type(wanted) and c == wanted:
+            return i
+    for i, c in enumerate(categories):
+        if c is not None and c == wanted and not isinstance(c, bool) and not isinstance(
+            wanted, bool
+        ):
+            return i
+    if isinstance(wanted, str):
+        matches = [i for i, c in enumerate(categories) if c is not None and str(c) == wanted]
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def _parse_range(column: Any, wanted: Any, kind: str) -> tuple[float, float]:
+    if isinstance(wanted, tuple | list) and len(wanted) == 2:
+        low, high = wanted
+    elif isinstance(wanted, str) and ".." in wanted:
+        low, high = (part.strip() for part in wanted.split("..", 1))
+    else:
+        low = high = wanted
+    try:
+        lo = -math.inf if low in (None, "") else bound_to_float(low, kind)
+        hi = math.inf if high in (None, "") else bound_to_float(high, kind)
+    except Exception as exc:
+        raise ConditionError(
+            f"condition on {column!r} must be a value or a (low, high) range, got {wanted!r}."
+        ) from exc
+    if lo > hi:
+        raise ConditionError(f"condition on {column!r}: low {low!r} is above high {high!r}.")
+    return lo, hi
+
+
+def parse_condition_strings(items: list[str]) -> dict:
+    """``["income=>50K", "age=30..40"]`` to ``{"income": ">50K", "age": "30..40"}``."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConditionError(
+                f"condition {item!r} is not COLUMN=VALUE (or COLUMN=LOW..HIGH for a range)."
+            )
+        column, value = item.split("=", 1)
+        out[column] = value
+    return out

@@ -1,0 +1,96 @@
+"""Private preprocessing: public facts fix the encoding, released statistics carry noise,
+values that were not released are encoded as missing."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabgan import Metadata, TableTransformer
+from tabgan.privacy.preprocessing import private_statistics
+
+
+def _frame(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "income": rng.lognormal(10, 1, n),
+            "city": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
+
+
+PUBLIC = {
+    "columns": {
+        "age": {"kind": "integer", "bounds": [18, 90]},
+        "income": {"kind": "continuous", "bounds": [0, 1e6]},
+        "city": {"kind": "categorical", "categories": ["a", "b", "c", "d"]},
+    }
+}
+
+
+def _private_fit(frame, seed=0):
+    meta = Metadata.infer(frame, metadata=PUBLIC, schema_only=True)
+    stats, mechanisms, public = private_statistics(
+        frame, meta, epsilon=1.0, delta=1e-6, accountant="rdp", rng=np.random.default_rng(seed),
+    )
+    return TableTransformer(random_state=0).fit_statistics(meta, stats), stats, mechanisms, public
+
+
+def test_public_metadata_fixes_the_transformer_structure():
+    frame = _frame()
+    changed = frame.copy()
+    changed.loc[0, ["age", "income", "city"]] = [89, 999_999.0, "c"]
+    a, stats_a, mech_a, public = _private_fit(frame)
+    b, stats_b, _, _ = _private_fit(changed)
+    assert set(public) == {"bounds of 'age'", "bounds of 'income'", "categories of 'city'"}
+    assert a.layout_ == b.layout_
+    assert a.categories("city") == b.categories("city") == ["a", "b", "c", "d", None]
+    assert a.state_dict()["columns"] == b.state_dict()["columns"]
+    # only the category counts of the condition prior read the data, through noise
+    assert [m.name for m in mech_a] == ["category counts of 'city'"]
+    city_a = next(s for s in stats_a if s.name == "city")
+    city_b = next(s for s in stats_b if s.name == "city")
+    diff = np.abs(np.asarray(city_a.counts) - np.asarray(city_b.counts))
+    assert diff.sum() <= 2 + 1e-9  # one record moves one unit from one count to another
+
+
+def test_unreleased_values_become_missing_and_no_unseen_error():
+    frame = _frame()
+    frame.loc[:2, "city"] = "rare-town"
+    meta = Metadata.infer(frame, schema_only=True)
+    stats, mechanisms, _ = private_statistics(
+        frame, meta, epsilon=0.5, delta=1e-6, accountant="rdp",
+        rng=np.random.default_rng(0),
+    )
+    tt = TableTransformer(random_state=0).fit_statistics(meta, stats)
+    assert "rare-town" not in tt.categories("city")
+    assert any(m.extra_delta > 0 for m in mechanisms)
+    back = tt.inverse_transform(tt.transform(frame))
+    assert back.loc[:2, "city"].isna().all()
+
+
+def test_schema_only_inference_reads_no_values():
+    frame = pd.DataFrame({"few": [1, 2] * 50, "s": ["x", "y"] * 50, "f": [0.5, 1.5] * 50})
+    meta = Metadata.infer(frame, schema_only=True)
+    assert [c.kind for c in meta.columns] == ["integer", "categorical", "continuous"]
+
+
+def test_private_marginals_follow_the_spans_and_the_noisy_statistics():
+    frame = _frame(2000)
+    frame.loc[:99, "income"] = np.nan
+    meta = Metadata.infer(frame, schema_only=True)
+    stats, _, _ = private_statistics(
+        frame, meta, epsilon=2.0, delta=1e-6, accountant="rdp",
+        rng=np.random.default_rng(0),
+    )
+    tt = TableTransformer(random_state=0).fit_statistics(meta, stats)
+    marginals = tt.slot_marginals(stats)
+    soft = [s.dim for s in tt.layout_.spans if s.activation == "softmax"]
+    assert [len(m) for m in marginals] == soft
+    city = next(s for s in stats if s.name == "city")
+    assert np.allclose(marginals[-1], city.counts)
+    income = marginals[1]  # modes of 'income', then its null slot
+    assert tt.mixture("income") is not None and len(income) == len(tt.mixture("income").weights) + 1
+    assert float(income[-1]) == pytest.approx(0.05, abs=0.03)  # the noisy null share
+    assert float(income.sum()) == pytest.approx(1.0)
