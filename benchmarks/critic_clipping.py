@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from tabgan.gan.model import Critic, gradient_penalty
+from tabgan.gan.model import Critic, wgan_gp_losses
 from tabgan.privacy.clipping import clip_and_sum, clip_scale, per_record_grads_reference
 
 DIM, HIDDEN, BATCH, LAMBDA, MAX_NORM, SIGMA = 260, (256, 256), 500, 10.0, 1.0, 1.0
@@ -58,8 +58,7 @@ def main() -> None:
     fake = torch.randn(BATCH, DIM, generator=gen)
 
     def plain_grad():
-        penalty = gradient_penalty(critic, real, fake, gen, LAMBDA)
-        loss = critic(fake).mean() - critic(real).mean()
+        loss, penalty = wgan_gp_losses(critic, real, fake, gen, LAMBDA)
         optimizer.zero_grad(set_to_none=True)
         (loss + penalty).backward()
 

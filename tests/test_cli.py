@@ -103,13 +103,54 @@ def test_every_command_and_option_is_documented():
                 assert param.help, (path, param.name)
 
 
-def test_cli_defaults_come_from_the_constructor():
-    defaults = {k: v.default for k, v in inspect.signature(TabGAN).parameters.items()}
-    fit = main.commands["fit"]
-    options = {p.name: p.default for p in fit.params}
-    assert options["epochs"] == defaults["epochs"]
-    assert options["batch_size"] == defaults["batch_size"]
-    assert options["device"] == defaults["device"]
+def _defaults(func) -> dict:
+    return {k: v.default for k, v in inspect.signature(func).parameters.items()
+            if v.default is not inspect.Parameter.empty}
+
+
+FIT_ARGUMENTS = {"discrete": "discrete_columns", "metadata": "metadata"}
+
+
+@pytest.mark.parametrize("command", ["fit", "synth", "augment"])
+def test_every_training_option_is_a_constructor_or_fit_argument_with_its_default(command):
+    constructor = _defaults(TabGAN)
+    fit_args = inspect.signature(TabGAN.fit).parameters
+    for param in main.commands["fit"].params:
+        if param.param_type_name != "option" or param.name in ("output",):
+            continue
+        if param.name == "quiet":  # verbose=not quiet
+            assert constructor["verbose"] is True and param.default is False
+        elif param.name in FIT_ARGUMENTS:
+            assert FIT_ARGUMENTS[param.name] in fit_args
+        else:
+            assert param.name in constructor, param.name
+            assert param.default == constructor[param.name], param.name
+    trained = {p.name for p in main.commands[command].params}
+    assert {p.name for p in main.commands["fit"].params} - {"output"} <= trained
+
+
+def test_sample_options_take_the_api_defaults():
+    sample = {p.name: p.default for p in main.commands["sample"].params}
+    api = {**_defaults(TabGAN.iter_sample), **_defaults(TabGAN.load)}
+    for name in ("batch_size", "max_tries", "device"):
+        assert sample[name] == api[name], name
+
+
+def test_a_bug_keeps_its_traceback_and_a_users_mistake_gets_one_line(tmp_path, csv,
+                                                                      monkeypatch):
+    out = tmp_path / "m.tabgan"
+    result = CliRunner().invoke(main, ["fit", str(csv), "-o", str(out), "--device", "tpu0"])
+    assert result.exit_code == 1 and "unknown device" in result.output
+    assert "Traceback" not in result.output
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("an internal bug")
+
+    monkeypatch.setattr(TabGAN, "fit", broken)
+    result = CliRunner().invoke(main, ["fit", str(csv), "-o", str(out)])
+    assert isinstance(result.exception, ValueError)  # not turned into a user's mistake
+    assert "an internal bug" not in result.output
+    assert not out.exists()
 
 
 def test_docs_mention_every_command():

@@ -131,12 +131,7 @@ def resolve_columns(
     """
     declared = coerce_metadata(metadata)
     if declared is not None:
-        unknown = [n for n in declared.names if n not in real.columns]
-        if unknown:
-            raise ColumnMismatchError(
-                f"the metadata names column(s) {unknown} that the real table lacks; the table "
-                f"has {list(real.columns)}."
-            )
+        declared.check_names_in(real, "the real table")
     specs: list[ColumnSpec] = []
     skipped: dict[Any, str] = {}
     for name in real.columns:

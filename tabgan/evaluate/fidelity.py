@@ -34,6 +34,7 @@ from tabgan.evaluate.result import (
     Score,
     TripleMarginal,
 )
+from tabgan.table import datetimes
 
 __all__ = ["ks_complement", "tv_complement", "pearson", "run"]
 
@@ -259,9 +260,7 @@ def marginals(ctx: Context) -> list[Marginal]:
 
 def _fmt(value: float, kind: str) -> str:
     if kind == "datetime":
-        import pandas as pd
-
-        return pd.Timestamp(value, unit="s").isoformat()
+        return datetimes.to_iso(value)
     return f"{value:.4g}"
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "to_ticks",
     "to_seconds",
     "value_to_seconds",
+    "to_iso",
     "step_of",
     "from_seconds",
     "restore",
@@ -179,6 +180,12 @@ def value_to_seconds(value: Any) -> float:
     if np.isnan(seconds):
         raise ValueError(f"{value!r} is not a date")
     return float(seconds)
+
+
+def to_iso(seconds: float) -> str:
+    """Epoch seconds as an ISO 8601 label, to the microsecond (no fraction when whole)."""
+    text = str(np.datetime64(int(round(seconds * 1e6)), "us"))
+    return text[:-7] if text.endswith(".000000") else text
 
 
 def step_of(ticks: np.ndarray, unit: str) -> int:

@@ -147,12 +147,7 @@ class Metadata:
         check_table(data)
         given = coerce_metadata(metadata)
         if given is not None:
-            unknown = [n for n in given.names if n not in data.columns]
-            if unknown:
-                raise ColumnMismatchError(
-                    f"metadata names column(s) {unknown} that the table lacks; the table has "
-                    f"{list(data.columns)}."
-                )
+            given.check_names_in(data)
         discrete = list(discrete_columns or [])
         missing = [c for c in discrete if c not in data.columns]
         if missing:
@@ -178,6 +173,15 @@ class Metadata:
                 check_declared(column, series)
             columns.append(column)
         return cls(columns)
+
+    def check_names_in(self, data: pd.DataFrame, table: str = "the table") -> None:
+        """Raise unless every column this metadata names is a column of ``data``."""
+        unknown = [n for n in self.names if n not in data.columns]
+        if unknown:
+            raise ColumnMismatchError(
+                f"the metadata names column(s) {unknown} that {table} lacks; the table has "
+                f"{list(data.columns)}."
+            )
 
     def check_columns(self, data: pd.DataFrame) -> None:
         """Raise unless ``data`` has exactly this metadata's columns (in any order)."""
