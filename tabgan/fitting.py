@@ -47,6 +47,9 @@ from tabgan.table.metadata import Metadata
 
 __all__ = ["Fitted", "FitResult", "assemble", "build_generator", "fit_model"]
 
+# The two-way marginal term is left out beyond this many softmax positions ((P, P) floats).
+MAX_PAIR_POSITIONS = 4096
+
 
 @dataclass
 class Fitted:
@@ -121,11 +124,15 @@ class PublicPlan:
         layout = transformer.layout_
         sampler = ConditionalSampler.from_data(encoded, layout,
                                                log_frequency=config.log_frequency)
-        # The one-way marginals of the encoded rows at every softmax position.
-        means = encoded.column_means()[list(layout.softmax_positions)]
+        # The one-way marginals of the encoded rows at every softmax position, and the
+        # two-way ones of every two softmax spans (while they fit in memory).
+        positions = list(layout.softmax_positions)
+        means = encoded.column_means()[positions]
+        pairs = (encoded.co_occurrence(positions)
+                 if config.pair_weight > 0 and len(positions) <= MAX_PAIR_POSITIONS else None)
         self.counts = sampler.counts
         return GANTrainer(config, layout, sampler, device=device, generator=rng,
-                          marginals=means, present=means > 0)
+                          marginals=means, present=means > 0, pairs=pairs)
 
     def steps_per_epoch(self, config: GANConfig, n_rows: int) -> int:
         return max(1, n_rows // config.batch_size)
@@ -207,8 +214,11 @@ class PrivatePlan:
 
 
 def _transformer(params: dict[str, Any], *, random_state: int) -> TableTransformer:
-    return TableTransformer(max_modes=params["max_modes"], max_fit_rows=params["max_fit_rows"],
-                            max_categories=params["max_categories"], random_state=random_state)
+    return TableTransformer(
+        numeric_encoding=params["numeric_encoding"], numeric_bins=params["numeric_bins"],
+        max_modes=params["max_modes"], max_fit_rows=params["max_fit_rows"],
+        max_categories=params["max_categories"], random_state=random_state,
+    )
 
 
 # ---------------------------------------------------------------------- the fit

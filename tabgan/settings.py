@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 FAST_PATHS = ("bf16_autocast", "torch_compile", "cuda_graphs")
+DEFAULT_EPOCHS = 300  # epochs without a time budget
 
 
 class ParamsMixin:
@@ -93,8 +94,13 @@ def gan_config(params: dict[str, Any], n_rows: int, *, world: int = 1,
     a pack); under a process group of ``world`` ranks every rank takes an equal share of
     whole packs. The GPU fast paths are switched on only on CUDA (with a warning
     elsewhere)."""
-    for name in ("epochs", "batch_size", "pac", "critic_steps", "generator_steps"):
+    for name in ("batch_size", "pac", "critic_steps", "generator_steps"):
         check_count(name, params[name])
+    if params["epochs"] is not None:
+        check_count("epochs", params["epochs"])
+    decay = params.get("lr_decay", 0.0)
+    if not (isinstance(decay, int | float) and not isinstance(decay, bool) and 0 <= decay <= 1):
+        raise ParameterError(f"lr_decay must lie in [0, 1] (0 turns it off), got {decay!r}.")
     ema = params["generator_ema"]
     if not (isinstance(ema, int | float) and not isinstance(ema, bool) and 0 <= ema < 1):
         raise ParameterError(
@@ -113,9 +119,20 @@ def gan_config(params: dict[str, Any], n_rows: int, *, world: int = 1,
     for key in ("generator_dims", "critic_dims", "betas"):
         values[key] = tuple(values[key])
     values["batch_size"] = batch
+    values["epochs"] = _epochs(params)
     config = GANConfig(**values)
     _fast_paths(config, params, device)
     return config
+
+
+def _epochs(params: dict[str, Any]) -> int | None:
+    """``epochs``, or with None: until the time budget when there is one (never under DP,
+    whose steps are counted in advance), else ``DEFAULT_EPOCHS``."""
+    if params["epochs"] is not None:
+        return params["epochs"]
+    if params.get("max_minutes") is not None and params.get("epsilon") is None:
+        return None
+    return DEFAULT_EPOCHS
 
 
 def _fast_paths(config: GANConfig, params: dict[str, Any], device) -> None:

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 
 from tabgan import serialize
+from tabgan.encoding.quantile import DEFAULT_BINS
 from tabgan.errors import NotFittedError
 from tabgan.fitting import Fitted, assemble, build_generator, fit_model
 from tabgan.gan.config import GANConfig
@@ -43,20 +44,28 @@ class TabGAN(ParamsMixin):
     Parameters
     ----------
     epochs:
-        Passes over the table. Training stops earlier when ``max_minutes`` is reached.
+        Passes over the table. None (the default): as many as ``max_minutes`` allows, or
+        300 without a time budget (or under DP, whose steps are fixed in advance).
+        Training stops earlier when ``max_minutes`` is reached, inside an epoch too.
     batch_size:
         Rows per step; rounded down to a multiple of ``pac``.
     max_minutes:
         Optional wall-clock budget for training, checked after every epoch.
     embedding_dim, generator_dims, critic_dims, pac, generator_lr, critic_lr,
     generator_decay, critic_decay, betas, critic_steps, generator_steps, gumbel_tau, gp_lambda,
-    dropout, log_frequency, marginal_weight:
+    dropout, log_frequency, marginal_weight, pair_weight:
         Network and optimizer settings; see :class:`tabgan.gan.config.GANConfig`.
     generator_ema:
         Decay of an exponential moving average of the generator's weights, updated after
         every generator step; the average is what samples (0 turns it off).
-    max_modes, max_fit_rows:
+    lr_decay:
+        Share of training (by steps, or by the clock with ``max_minutes``) over whose end
+        both learning rates decay linearly to a tenth (0: constant).
+    numeric_encoding, numeric_bins, max_modes, max_fit_rows:
         Transformer settings; see :class:`tabgan.encoding.transformer.TableTransformer`.
+        ``numeric_encoding="quantile"`` (the default) cuts each numeric column's quantile
+        function into ``numeric_bins`` bins, frequent exact values in bins of their own;
+        ``"mixture"`` is CTGAN's Gaussian-mixture encoding with up to ``max_modes`` modes.
     max_categories:
         Most one-hot slots per categorical column (None: no limit). A column with more
         categories keeps its ``max_categories - 1`` most frequent ones and pools the rest
@@ -116,7 +125,7 @@ class TabGAN(ParamsMixin):
     """
 
 
-    epochs: int = _D.epochs
+    epochs: int | None = None
     batch_size: int = _D.batch_size
     max_minutes: float | None = None
     embedding_dim: int = _D.embedding_dim
@@ -135,7 +144,11 @@ class TabGAN(ParamsMixin):
     dropout: float = _D.dropout
     log_frequency: bool = _D.log_frequency
     marginal_weight: float = _D.marginal_weight
+    pair_weight: float = _D.pair_weight
     generator_ema: float = _D.generator_ema
+    lr_decay: float = _D.lr_decay
+    numeric_encoding: str = "quantile"
+    numeric_bins: int = DEFAULT_BINS
     max_modes: int = 10
     max_fit_rows: int = 20_000
     max_categories: int | None = None
@@ -185,8 +198,7 @@ class TabGAN(ParamsMixin):
         return self
 
     def _adopt(self, fitted: Fitted, seed: int) -> None:
-        """Take the fitted parts as attributes (before training, so that a callback can
-        sample)."""
+        """Take the fitted parts as attributes (before training: a callback may sample)."""
         self._fitted = fitted
         self.transformer_ = fitted.transformer
         self.metadata_ = fitted.transformer.metadata_

@@ -94,6 +94,22 @@ class EncodedTable:
             counts += torch.bincount(flat, minlength=self.dim).double()
         return (counts / max(len(self), 1)).float()
 
+    def co_occurrence(self, positions, chunk: int = 1 << 16) -> torch.Tensor:
+        """Share of rows hot at both of every two of ``positions`` ``(P, P)``: the two-way
+        marginals of the softmax spans (one block for every two spans)."""
+        return _co_occurrence(self, positions, chunk)
+
+
+def _co_occurrence(rows, positions, chunk: int) -> torch.Tensor:
+    positions = torch.as_tensor(positions, dtype=torch.long, device=rows.device)
+    total = torch.zeros(len(positions), len(positions), dtype=torch.float64,
+                        device=rows.device)
+    for start in range(0, len(rows), chunk):
+        index = torch.arange(start, min(start + chunk, len(rows)), device=rows.device)
+        hot = rows.dense(index)[:, positions].double()
+        total += hot.T @ hot
+    return (total / max(len(rows), 1)).float()
+
 
 class DenseRows:
     """A dense transformed matrix behind ``EncodedTable``'s interface."""
@@ -124,6 +140,9 @@ class DenseRows:
         for start in range(0, len(self), chunk):
             total += self.matrix[start : start + chunk].double().sum(dim=0)
         return (total / max(len(self), 1)).float()
+
+    def co_occurrence(self, positions, chunk: int = 1 << 16) -> torch.Tensor:
+        return _co_occurrence(self, positions, chunk)
 
 
 def as_rows(data) -> EncodedTable | DenseRows:

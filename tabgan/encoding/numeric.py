@@ -1,10 +1,17 @@
-"""Mode-specific normalization of numeric columns (continuous, integer, datetime).
+"""Numeric columns (continuous, integer, datetime): an alpha and a one-hot mode.
 
-A value ``x`` of a column with a fitted Gaussian mixture becomes
-``alpha = (x - mu_k) / (4 sigma_k)``, clipped to +-0.99 (one ``tanh`` span), plus the
-one-hot of its mode ``k``, sampled from the posterior (one ``softmax`` span). A column with
-nulls has one more slot in its mode span that marks a null. Datetimes are modelled in
-epoch seconds (see :mod:`tabgan.table.datetimes`).
+Every numeric codec turns a value into one ``tanh`` span (its alpha, in [-1, 1]) and one
+``softmax`` span over its modes, plus a slot that marks a null when the column has nulls.
+What a mode is depends on the codec:
+
+- :class:`MixtureCodec`: CTGAN's mode-specific normalization. A Gaussian mixture is fitted
+  to the column; a value ``x`` becomes ``alpha = (x - mu_k) / (4 sigma_k)``, clipped to
+  +-0.99, and the one-hot of its mode ``k``, sampled from the posterior.
+- :class:`~tabgan.encoding.quantile.QuantileCodec`: the column's quantile function cut into
+  bins of equal probability, frequent exact values in bins of their own.
+
+The range the values are clipped to, nulls, rounding and the restored dtype are shared
+here. Datetimes are modelled in epoch seconds (see :mod:`tabgan.table.datetimes`).
 """
 
 from __future__ import annotations
@@ -21,18 +28,18 @@ from tabgan.errors import UnexpectedNullError
 from tabgan.table import datetimes
 from tabgan.table.columns import ColumnMetadata
 
-__all__ = ["ALPHA_CLIP", "NumericCodec", "grid_mixture"]
+__all__ = ["ALPHA_CLIP", "NumericCodec", "MixtureCodec", "grid_mixture"]
 
 ALPHA_CLIP = 0.99
 _ROW_CHUNK = 65_536
 
 
 class NumericCodec:
-    """Continuous, integer or datetime values through a Gaussian mixture.
+    """What every numeric codec shares: the range, nulls, the datetime step, rounding and
+    the restored dtype. Subclasses say what a mode is (``_encode_values``,
+    ``_decode_values``, ``mode_weights``, ``_modes_state``)."""
 
-    ``fit_statistics`` takes the range, null rate and (for datetimes) step; the mixture is
-    fitted by the transformer for all numeric columns at once and set as ``mixture``.
-    """
+    encoding = ""
 
     def __init__(self, meta: ColumnMetadata):
         self.meta = meta
@@ -42,7 +49,6 @@ class NumericCodec:
         # False when the statistics were released under DP: out-of-range values and
         # unexpected nulls are then coerced by rule rather than refused.
         self.strict = True
-        self.mixture: Mixture | None = None
         self.unit = datetimes.column_unit(meta.dtype, meta.datetime_format)
         self.int_limits = _integer_limits(meta.dtype)
 
@@ -53,40 +59,42 @@ class NumericCodec:
         self.strict = bool(stat.exact)
 
     @property
+    def mode_weights(self) -> np.ndarray:
+        """The share of the non-null values in each mode."""
+        raise NotImplementedError
+
+    @property
     def n_modes(self) -> int:
-        return len(self.mixture.weights) + int(self.nullable)
+        return len(self.mode_weights) + int(self.nullable)
 
     @property
     def spans(self) -> list[tuple[int, str]]:
         return [(1, TANH), (self.n_modes, SOFTMAX)]
 
+    def _fill(self) -> float:
+        """The value a null takes when the column has no null slot (released statistics)."""
+        raise NotImplementedError
+
     def encode(self, series: pd.Series, rng: np.random.Generator):
         """Alphas ``(n,)`` and mode indices ``(n,)`` of ``series`` (a null's mode is the
-        slot after the mixture's modes)."""
+        slot after the column's modes)."""
         values = numeric_values(series, self.meta)
         null = np.isnan(values)
         if null.any() and not self.nullable and not self.strict:
-            # Released statistics without a null slot: a null becomes the mixture's mean.
-            values = np.where(null, float(self.mixture.weights @ self.mixture.means), values)
+            values = np.where(null, self._fill(), values)
             null = np.zeros_like(null)
         if null.any() and not self.nullable:
             raise UnexpectedNullError(
                 f"column {self.meta.name!r} had no nulls when the transformer was fitted but "
                 "has some now; fill them, or declare the column nullable in the metadata."
             )
-        mix = self.mixture
-        k_modes = len(mix.weights)
+        k_modes = len(self.mode_weights)
         alphas = np.empty(len(values), dtype=np.float32)
         modes = np.empty(len(values), dtype=np.int64)
         for start in range(0, len(values), _ROW_CHUNK):
-            x = values[start : start + _ROW_CHUNK]
             nul = null[start : start + _ROW_CHUNK]
-            xs = np.where(nul, mix.means[0], x)
-            log_post = mixture_log_posterior(mix, xs)
-            # Sample a mode from the posterior (Gumbel-max), not the argmax.
-            gumbel = -np.log(-np.log(rng.random(log_post.shape).clip(1e-300, 1.0)))
-            mode = np.argmax(log_post + gumbel, axis=1)
-            alpha = (xs - mix.means[mode]) / (4.0 * mix.stds[mode])
+            x = values[start : start + _ROW_CHUNK]
+            alpha, mode = self._encode_values(np.where(nul, self.low, x), rng)
             alpha = np.clip(alpha, -ALPHA_CLIP, ALPHA_CLIP)
             alpha[nul] = 0.0
             mode[nul] = k_modes
@@ -96,12 +104,11 @@ class NumericCodec:
 
     def decode(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         """Values from a block of generator output: the alpha, then the mode scores."""
-        mix = self.mixture
+        k_modes = len(self.mode_weights)
         alpha = np.clip(block[:, 0].astype(np.float64), -1.0, 1.0)
         mode = np.argmax(block[:, 1 : 1 + self.n_modes], axis=1)
-        null = mode >= len(mix.weights)
-        mode = np.minimum(mode, len(mix.weights) - 1)
-        x = alpha * 4.0 * mix.stds[mode] + mix.means[mode]
+        null = mode >= k_modes
+        x = self._decode_values(alpha, np.minimum(mode, k_modes - 1))
         x = np.clip(x, self.low, self.high)
         if self.meta.kind == "integer" or self.int_limits is not None:
             x = np.round(x)
@@ -121,17 +128,54 @@ class NumericCodec:
 
     def state_dict(self) -> dict:
         return {
+            "encoding": self.encoding,
             "nullable": self.nullable,
             "low": self.low,
             "high": self.high,
             "step_ns": self.step_ns,
-            "mixture": self.mixture.state_dict(),
+            **self._modes_state(),
         }
 
     def load_state_dict(self, state: Mapping) -> None:
         self.nullable = bool(state["nullable"])
         self.low, self.high = float(state["low"]), float(state["high"])
         self.step_ns = int(state["step_ns"])
+        self._load_modes(state)
+
+
+class MixtureCodec(NumericCodec):
+    """Mode-specific normalization through a Gaussian mixture. The mixture is fitted by the
+    transformer for all such columns at once and set as ``mixture``."""
+
+    encoding = "mixture"
+
+    def __init__(self, meta: ColumnMetadata):
+        super().__init__(meta)
+        self.mixture: Mixture | None = None
+
+    @property
+    def mode_weights(self) -> np.ndarray:
+        return self.mixture.weights
+
+    def _fill(self) -> float:
+        return float(self.mixture.weights @ self.mixture.means)
+
+    def _encode_values(self, x: np.ndarray, rng: np.random.Generator):
+        mix = self.mixture
+        log_post = mixture_log_posterior(mix, x)
+        # Sample a mode from the posterior (Gumbel-max), not the argmax.
+        gumbel = -np.log(-np.log(rng.random(log_post.shape).clip(1e-300, 1.0)))
+        mode = np.argmax(log_post + gumbel, axis=1)
+        return (x - mix.means[mode]) / (4.0 * mix.stds[mode]), mode
+
+    def _decode_values(self, alpha: np.ndarray, mode: np.ndarray) -> np.ndarray:
+        mix = self.mixture
+        return alpha * 4.0 * mix.stds[mode] + mix.means[mode]
+
+    def _modes_state(self) -> dict:
+        return {"mixture": self.mixture.state_dict()}
+
+    def _load_modes(self, state: Mapping) -> None:
         self.mixture = Mixture.from_state_dict(state["mixture"])
 
 

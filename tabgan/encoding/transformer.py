@@ -23,12 +23,14 @@ import pandas as pd
 import torch
 
 from tabgan.encoding.categorical import CategoricalCodec
+from tabgan.encoding.codecs import make_codec
 from tabgan.encoding.encoded import EncodedTable
 from tabgan.encoding.exact_statistics import exact_statistics
 from tabgan.encoding.identifier import IdentifierCodec
 from tabgan.encoding.layout import TableLayout
 from tabgan.encoding.mixture import Mixture, fit_mixtures
-from tabgan.encoding.numeric import NumericCodec, grid_mixture
+from tabgan.encoding.numeric import MixtureCodec, NumericCodec, grid_mixture
+from tabgan.encoding.quantile import DEFAULT_BINS
 from tabgan.encoding.statistics import ColumnStatistics
 from tabgan.errors import ColumnMismatchError, MetadataError, NotFittedError
 from tabgan.table.checks import check_table
@@ -47,8 +49,15 @@ class TableTransformer:
 
     Parameters
     ----------
+    numeric_encoding:
+        How numeric and datetime columns are encoded: ``"quantile"`` (bins of equal
+        probability of the column's quantile function, frequent exact values in bins of
+        their own; see :mod:`tabgan.encoding.quantile`) or ``"mixture"`` (CTGAN's
+        mode-specific normalization through a Gaussian mixture).
+    numeric_bins:
+        Bins per numeric column with ``"quantile"``.
     max_modes:
-        Most mixture modes per numeric column.
+        Most mixture modes per numeric column with ``"mixture"``.
     weight_prior:
         Dirichlet-process concentration prior of the mixture weights.
     weight_threshold:
@@ -89,6 +98,8 @@ class TableTransformer:
     def __init__(
         self,
         *,
+        numeric_encoding: str = "quantile",
+        numeric_bins: int = DEFAULT_BINS,
         max_modes: int = 10,
         weight_prior: float = 1e-3,
         weight_threshold: float = 5e-3,
@@ -97,6 +108,8 @@ class TableTransformer:
         max_categories: int | None = None,
         random_state: int | None = None,
     ):
+        self.numeric_encoding = numeric_encoding
+        self.numeric_bins = numeric_bins
         self.max_modes = max_modes
         self.weight_prior = weight_prior
         self.weight_threshold = weight_threshold
@@ -146,7 +159,7 @@ class TableTransformer:
                 continue
             stat = by_name[codec.meta.name]
             codec.fit_statistics(stat)
-            if isinstance(codec, NumericCodec):
+            if isinstance(codec, MixtureCodec):
                 if stat.support is None:  # public bounds only: evenly spaced modes
                     codec.mixture = grid_mixture(codec.low, codec.high, self.max_modes)
                 else:
@@ -173,17 +186,13 @@ class TableTransformer:
             )
         return limit
 
-    def _make_codecs(self, metadata: Metadata) -> list:
+    def _make_codecs(self, metadata: Metadata, encodings: list[str] | None = None) -> list:
+        """One codec per column; ``encodings`` gives each numeric column's encoding (a
+        saved state's), else ``numeric_encoding``."""
         limit = self._checked_max_categories()
-        codecs: list = []
-        for meta in metadata.columns:
-            if meta.kind == "categorical":
-                codecs.append(CategoricalCodec(meta, limit))
-            elif meta.kind == "id":
-                codecs.append(IdentifierCodec(meta))
-            else:
-                codecs.append(NumericCodec(meta))
-        return codecs
+        encodings = encodings or [self.numeric_encoding] * len(metadata.columns)
+        return [make_codec(meta, encoding, n_bins=self.numeric_bins, max_categories=limit)
+                for meta, encoding in zip(metadata.columns, encodings, strict=True)]
 
     def _build_layout(self) -> None:
         self.layout_ = TableLayout.build(
@@ -279,7 +288,8 @@ class TableTransformer:
         for codec in self._codecs:
             if codec.meta.name == name:
                 if kind is not None and not isinstance(codec, kind):
-                    what = "categorical" if kind is CategoricalCodec else "numeric"
+                    what = {CategoricalCodec: "categorical",
+                            MixtureCodec: "numeric with a mixture encoding"}.get(kind, "numeric")
                     raise MetadataError(f"column {name!r} is not {what}.")
                 return codec
         raise KeyError(name)
@@ -300,8 +310,8 @@ class TableTransformer:
         return list(codec.members), list(codec.member_weights)
 
     def mixture(self, name: Any) -> Mixture:
-        """The fitted mixture of numeric column ``name``."""
-        return self._codec(name, NumericCodec).mixture
+        """The fitted mixture of numeric column ``name`` (encoded with ``"mixture"``)."""
+        return self._codec(name, MixtureCodec).mixture
 
     def condition_match(self, name: Any, wanted: Any, counts: torch.Tensor) -> CategoryMatch:
         """Where the category ``wanted`` of column ``name`` sits in the condition vector,
@@ -329,7 +339,7 @@ class TableTransformer:
                 total = max(float(np.sum(stat.counts)), 1e-12)
                 null_share = (stat.null_count / (total + stat.null_count)
                               if codec.nullable else 0.0)
-                weights = codec.mixture.weights * (1.0 - null_share)
+                weights = codec.mode_weights * (1.0 - null_share)
                 if codec.nullable:
                     weights = np.append(weights, null_share)
                 out.append(weights)
@@ -357,7 +367,8 @@ class TableTransformer:
         for key, value in state["params"].items():
             setattr(self, key, value)
         self.metadata_ = Metadata.from_dict(state["metadata"])
-        self._codecs = self._make_codecs(self.metadata_)
+        encodings = [c.get("encoding", "mixture") for c in state["columns"]]
+        self._codecs = self._make_codecs(self.metadata_, encodings)
         for codec, codec_state in zip(self._codecs, state["columns"], strict=True):
             codec.load_state_dict(codec_state)
         self._rng = np.random.default_rng(int(state["rng"]))
@@ -366,6 +377,8 @@ class TableTransformer:
 
     def get_params(self) -> dict:
         return {
+            "numeric_encoding": self.numeric_encoding,
+            "numeric_bins": self.numeric_bins,
             "max_modes": self.max_modes,
             "weight_prior": self.weight_prior,
             "weight_threshold": self.weight_threshold,

@@ -23,13 +23,15 @@ class GANConfig:
     betas: tuple[float, float] = (0.5, 0.9)  # Adam betas, as WGAN-GP recommends
     critic_steps: int = 1  # critic updates per generator update
     generator_steps: int = 1  # generator updates per round (free under DP: post-processing)
-    epochs: int = 300
+    epochs: int | None = 300  # None: until the time budget runs out
     gumbel_tau: float = 0.2  # temperature of the Gumbel-softmax on discrete spans
     gp_lambda: float = 10.0  # weight of the gradient penalty
     dropout: float = 0.5  # critic dropout
     log_frequency: bool = True  # training-by-sampling draws categories by log-frequency
     marginal_weight: float = 1.0  # pull each softmax span's batch mean to its marginal
+    pair_weight: float = 0.0  # pull every two spans' batch joint to their two-way marginal
     generator_ema: float = 0.999  # decay of the generator's weight average (0: off)
+    lr_decay: float = 0.0  # share of training over whose end both learning rates decay
     # GPU fast paths (the estimator turns them off on CPU)
     bf16_autocast: bool = False  # forward passes in bfloat16 autocast
     torch_compile: bool = False  # the generator through torch.compile

@@ -10,7 +10,7 @@ __all__ = ["ProgressBar"]
 class ProgressBar:
     """A tqdm bar over epochs; ``update`` is the trainer's per-epoch ``progress`` hook."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int | None):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(total=total, desc="training", unit="epoch", leave=True)

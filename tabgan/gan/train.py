@@ -52,12 +52,15 @@ class GANTrainer:
         generator: torch.Generator,
         marginals: torch.Tensor | None = None,
         present: torch.Tensor | None = None,
+        pairs: torch.Tensor | None = None,
     ):
         """``marginals`` is the target one-way marginal of every softmax position (share of
         rows hot at each category, mixture mode and null slot), that the generator's batch
         means are pulled towards (``config.marginal_weight``); ``present`` marks the
-        positions that the mode-coverage figure counts (None: all). Both are statistics of
-        the fit: of the encoded rows without DP, private releases under DP."""
+        positions that the mode-coverage figure counts (None: all); ``pairs`` the two-way
+        marginals ``(P, P)`` of every two softmax spans, that the batch's are pulled towards
+        (``config.pair_weight``). All are statistics of the fit: of the encoded rows without
+        DP, private releases under DP."""
         self.config = config
         self.span_index = layout.index(device)
         self.sampler = sampler
@@ -105,6 +108,13 @@ class GANTrainer:
         self._marginals = marginals.to(device) if use else None
         self._present = (torch.ones(n_soft, dtype=torch.bool, device=device) if present is None
                          else present.to(device))
+        self._pairs = None
+        if config.pair_weight > 0 and pairs is not None:
+            seg = self.span_index.soft_segment
+            other = seg[:, None] != seg[None, :]  # blocks of two different spans
+            self._pairs = (pairs.to(device) * other).contiguous()
+            self._n_pair_blocks = max(self.span_index.n_segments
+                                      * (self.span_index.n_segments - 1), 1)
 
     def _wrap_critic(self, device: torch.device) -> torch.nn.Module:
         return distributed.wrap(self.critic, device)
@@ -175,6 +185,8 @@ class GANTrainer:
             loss = self._generator_loss(raw, fake, condition).float()
             if self._marginals is not None:
                 loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
+            if self._pairs is not None:
+                loss = loss + self.config.pair_weight * self._pair_loss(fake)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.g_opt.step()
@@ -232,6 +244,13 @@ class GANTrainer:
         spans = (per_span > 0).sum().clamp_min(1)
         return -(target * torch.log(means + 1e-8)).sum() / spans
 
+    def _pair_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the target two-way marginals of every two softmax spans against
+        the batch's, averaged over the pairs of spans."""
+        soft = fake[:, self.span_index.soft_index]  # (B, P)
+        joint = soft.T @ soft / soft.shape[0]  # (P, P)
+        return -(self._pairs * torch.log(joint + 1e-8)).sum() / self._n_pair_blocks
+
     def coverage(self, fake: torch.Tensor) -> torch.Tensor:
         """Share of the present categories and modes that ``fake`` hits at least once."""
         lay = self.span_index
@@ -245,38 +264,52 @@ class GANTrainer:
     def fit(
         self,
         *,
-        epochs: int,
+        epochs: int | None,
         steps_per_epoch: int,
         deadline: float | None = None,
         callback: Callable[[EpochRecord], bool | None] | None = None,
         progress=None,
     ) -> list[EpochRecord]:
-        """Train for ``epochs`` (or until ``deadline``, a ``time.perf_counter`` value, or
-        until ``callback`` returns True). Returns the history."""
+        """Train for ``epochs`` (None: until ``deadline``), stopping early at ``deadline``
+        (a ``time.perf_counter`` value, checked every few steps inside an epoch too) or when
+        ``callback`` returns True. Returns the history."""
+        if epochs is None and deadline is None:
+            raise ValueError("training needs a number of epochs or a deadline")
         cfg = self.config
         batch = self.local_batch  # this rank's share of the batch
         history: list[EpochRecord] = []
-        # The average spans at most about the last tenth of the planned generator steps.
-        self._ema_cap = 1.0 - 10.0 / max(epochs * steps_per_epoch * cfg.generator_steps, 20)
+        plan = _Plan(epochs, steps_per_epoch, deadline)
+        self._set_ema_cap(plan.planned_steps())
+        base_lr = [g["lr"] for g in self.g_opt.param_groups], [g["lr"] for g in
+                                                                self.c_opt.param_groups]
         self.generator.train()
         self.critic.train()
-        for epoch in range(epochs):
+        epoch, done = 0, False
+        while not done and (epochs is None or epoch < epochs):
             start = time.perf_counter()
             g_sum = torch.zeros((), device=self.device)
             c_sum = torch.zeros((), device=self.device)
             fake = None
+            steps = 0
             for _ in range(steps_per_epoch):
+                self._set_lr(base_lr, plan.progress())
                 for _ in range(cfg.critic_steps):
                     c_sum += self.critic_step(batch)
                 for _ in range(cfg.generator_steps):
                     g_loss, fake = self.generator_step(batch)
                     g_sum += g_loss / cfg.generator_steps
+                steps += 1
+                plan.step()
+                if plan.check_now() and distributed.agree(plan.past_deadline()):
+                    done = True  # every rank stops at the same step
+                    break
+            epoch += 1
+            self._set_ema_cap(plan.planned_steps())
             cover = self.coverage(fake)
-            values = torch.stack([g_sum / steps_per_epoch,
-                                  c_sum / (steps_per_epoch * cfg.critic_steps), cover])
+            values = torch.stack([g_sum / steps, c_sum / (steps * cfg.critic_steps), cover])
             values = distributed.mean_over_ranks(values).tolist()
             record = EpochRecord(
-                epoch=epoch + 1,
+                epoch=epoch,
                 generator_loss=values[0],
                 critic_loss=values[1],
                 mode_coverage=values[2],
@@ -285,8 +318,64 @@ class GANTrainer:
             history.append(record)
             if progress is not None:
                 progress(record)
-            stop = callback is not None and bool(callback(record))
-            stop = stop or (deadline is not None and time.perf_counter() >= deadline)
+            stop = done or (callback is not None and bool(callback(record)))
+            stop = stop or plan.past_deadline()
             if distributed.agree(stop):  # every rank stops after the same epoch
                 break
         return history
+
+    def _set_ema_cap(self, planned_steps: int) -> None:
+        """The average spans at most about the last tenth of the planned generator steps."""
+        self._ema_cap = 1.0 - 10.0 / max(planned_steps * self.config.generator_steps, 20)
+
+    def _set_lr(self, base_lr, progress: float) -> None:
+        """Both learning rates, decayed linearly to a tenth over the last ``lr_decay`` share
+        of training (constant when ``lr_decay`` is 0)."""
+        decay = self.config.lr_decay
+        if decay <= 0:
+            return
+        factor = 1.0 if progress <= 1.0 - decay else \
+            max(0.1, 1.0 - 0.9 * (progress - (1.0 - decay)) / decay)
+        for optimizer, lrs in zip((self.g_opt, self.c_opt), base_lr, strict=True):
+            for group, lr in zip(optimizer.param_groups, lrs, strict=True):
+                group["lr"] = lr * factor
+
+
+# Steps between two looks at the clock inside an epoch (a collective under a process group).
+_CHECK_EVERY = 8
+
+
+class _Plan:
+    """How far training has come, by steps (a number of epochs) and by the clock (a
+    deadline): the larger share of the two, so that schedules end with the run."""
+
+    def __init__(self, epochs: int | None, steps_per_epoch: int, deadline: float | None):
+        self.total = None if epochs is None else epochs * steps_per_epoch
+        self.deadline = deadline
+        self.start = time.perf_counter()
+        self.done = 0
+
+    def step(self) -> None:
+        self.done += 1
+
+    def check_now(self) -> bool:
+        return self.deadline is not None and self.done % _CHECK_EVERY == 0
+
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+    def progress(self) -> float:
+        by_steps = 0.0 if self.total is None else self.done / max(self.total, 1)
+        if self.deadline is None:
+            return by_steps
+        span = max(self.deadline - self.start, 1e-9)
+        return min(1.0, max(by_steps, (time.perf_counter() - self.start) / span))
+
+    def planned_steps(self) -> int:
+        """The steps the run will take: its epochs', or as many as the clock allows at the
+        pace so far, whichever is fewer."""
+        if self.deadline is None or self.done == 0:
+            return self.total if self.total is not None else 1000
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        by_clock = int(self.done * (self.deadline - self.start) / elapsed)
+        return by_clock if self.total is None else min(self.total, by_clock)

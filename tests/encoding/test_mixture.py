@@ -205,7 +205,8 @@ def _frame(n: int = 3000) -> pd.DataFrame:
 
 
 def _mixture(df: pd.DataFrame, **params) -> Mixture:
-    tt = TableTransformer(**params).fit(df, {"columns": {"v": {"kind": "continuous"}}})
+    tt = TableTransformer(numeric_encoding="mixture", **params).fit(
+        df, {"columns": {"v": {"kind": "continuous"}}})
     return tt.mixture("v")
 
 
@@ -232,7 +233,8 @@ def test_min_and_max_come_from_every_row_not_the_subsample():
     df = _frame()
     df.loc[17, "v"] = 40.0  # one far value, unlikely to be in a 100-row subsample
     metadata = {"columns": {"v": {"kind": "continuous"}}}
-    tt = TableTransformer(max_fit_rows=100, random_state=0).fit(df, metadata)
+    tt = TableTransformer(numeric_encoding="mixture", max_fit_rows=100, random_state=0).fit(
+        df, metadata)
     matrix = tt.transform(df)
     back = tt.inverse_transform(matrix)
     assert back["v"].max() <= 40.0

@@ -278,7 +278,7 @@ def test_public_bounds_set_the_clipping_range():
     wide = {"columns": {"income": {"kind": "continuous", "bounds": [0, 1000]}}}
     narrow = {"columns": {"income": {"kind": "continuous", "bounds": [45, 55]}}}
     for metadata, (low, high) in ((wide, (0, 1000)), (narrow, (45, 55))):
-        tt = TableTransformer(random_state=0).fit(df, metadata)
+        tt = TableTransformer(numeric_encoding="mixture", random_state=0).fit(df, metadata)
         mixture = tt.mixture("income")
         top = tt.inverse_transform(_edge_matrix(tt, "income", 1.0))["income"].to_numpy()
         bottom = tt.inverse_transform(_edge_matrix(tt, "income", -1.0))["income"].to_numpy()
@@ -286,7 +286,7 @@ def test_public_bounds_set_the_clipping_range():
         np.testing.assert_allclose(bottom, np.clip(mixture.means - 4 * mixture.stds, low, high))
     # The wide bounds let values past the data's own max (65) through: the data did not set
     # the range.
-    wide_tt = TableTransformer(random_state=0).fit(df, wide)
+    wide_tt = TableTransformer(numeric_encoding="mixture", random_state=0).fit(df, wide)
     assert wide_tt.inverse_transform(_edge_matrix(wide_tt, "income", 1.0))["income"].max() > 65
 
 
