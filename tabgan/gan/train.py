@@ -26,6 +26,10 @@ __all__ = ["GANTrainer", "EpochRecord"]
 
 # One fused kernel per optimizer step instead of a dozen small ones per parameter.
 _FAST_ADAM = {"fused": True}
+# The wall-clock budget is checked inside an epoch too (an epoch of a large table can take
+# minutes): after every step on one process; under torch.distributed every this many steps,
+# since the ranks agree on it with a collective, so that all of them stop after one step.
+BUDGET_CHECK_STEPS = 4
 
 
 @dataclass
@@ -37,6 +41,7 @@ class EpochRecord:
     critic_loss: float
     mode_coverage: float  # share of the real data's categories and modes a batch covers
     seconds: float
+    steps: int  # steps taken: steps_per_epoch, or fewer in an epoch cut short by the budget
 
 
 class GANTrainer:
@@ -252,7 +257,10 @@ class GANTrainer:
         progress=None,
     ) -> list[EpochRecord]:
         """Train for ``epochs`` (or until ``deadline``, a ``time.perf_counter`` value, or
-        until ``callback`` returns True). Returns the history."""
+        until ``callback`` returns True). The deadline is checked between steps as well as
+        between epochs (see ``BUDGET_CHECK_STEPS``): a budget shorter than an epoch ends
+        training within the epoch, whose record then has fewer ``steps``. Returns the
+        history."""
         cfg = self.config
         batch = self.local_batch  # this rank's share of the batch
         history: list[EpochRecord] = []
@@ -260,20 +268,25 @@ class GANTrainer:
         self._ema_cap = 1.0 - 10.0 / max(epochs * steps_per_epoch * cfg.generator_steps, 20)
         self.generator.train()
         self.critic.train()
+        every = BUDGET_CHECK_STEPS if distributed.active() else 1
         for epoch in range(epochs):
             start = time.perf_counter()
             g_sum = torch.zeros((), device=self.device)
             c_sum = torch.zeros((), device=self.device)
             fake = None
-            for _ in range(steps_per_epoch):
+            out_of_time = False
+            steps = 0
+            while steps < steps_per_epoch and not out_of_time:
                 for _ in range(cfg.critic_steps):
                     c_sum += self.critic_step(batch)
                 for _ in range(cfg.generator_steps):
                     g_loss, fake = self.generator_step(batch)
                     g_sum += g_loss / cfg.generator_steps
+                steps += 1
+                if deadline is not None and steps % every == 0 and steps < steps_per_epoch:
+                    out_of_time = distributed.agree(time.perf_counter() >= deadline)
             cover = self.coverage(fake)
-            values = torch.stack([g_sum / steps_per_epoch,
-                                  c_sum / (steps_per_epoch * cfg.critic_steps), cover])
+            values = torch.stack([g_sum / steps, c_sum / (steps * cfg.critic_steps), cover])
             values = distributed.mean_over_ranks(values).tolist()
             record = EpochRecord(
                 epoch=epoch + 1,
@@ -281,12 +294,14 @@ class GANTrainer:
                 critic_loss=values[1],
                 mode_coverage=values[2],
                 seconds=time.perf_counter() - start,
+                steps=steps,
             )
             history.append(record)
             if progress is not None:
                 progress(record)
             stop = callback is not None and bool(callback(record))
-            stop = stop or (deadline is not None and time.perf_counter() >= deadline)
+            stop = stop or out_of_time or (deadline is not None
+                                           and time.perf_counter() >= deadline)
             if distributed.agree(stop):  # every rank stops after the same epoch
                 break
         return history
