@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from tabgan import TabGAN
@@ -50,7 +51,7 @@ def load() -> str:
 def public_categories(frame) -> dict:
     return {"columns": {c: {"kind": "categorical",
                             "categories": sorted(frame[c].dropna().unique().tolist())}
-                        for c in frame.columns if frame[c].dtype == object}}
+                        for c in frame.columns if _is_text(frame[c])}}
 
 
 def speed(out: Path, repeats: int) -> None:
@@ -126,3 +127,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _is_text(series: pd.Series) -> bool:
+    """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
+    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)

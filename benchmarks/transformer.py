@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = load_adult()
-    discrete = [c for c in data.columns if data[c].dtype == object]
+    discrete = [c for c in data.columns if _is_text(data[c])]
     print(
         f"Adult: {len(data):,} rows x {data.shape[1]} columns "
         f"({data.shape[1] - len(discrete)} numeric, {len(discrete)} discrete); "
@@ -108,3 +108,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _is_text(series: pd.Series) -> bool:
+    """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
+    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)

@@ -3,14 +3,25 @@
 Each message names what went wrong and how to fix it. The hierarchy lets callers catch
 broadly (``TabGANError``) or narrowly (``UnseenCategoryError``); data errors are also
 ``ValueError`` so code written against pandas or scikit-learn keeps working.
+
+Where the fix reads differently on the command line (an option or a metadata line instead
+of a line of Python), the error also carries that message, ``cli``; the command line shows
+:meth:`TabGANError.command_line_message`.
+
+``NotFittedError`` is also scikit-learn's ``sklearn.exceptions.NotFittedError``. Importing
+scikit-learn takes about a second, so the class is made on first use (when it is raised,
+imported or looked up), not when tabgan is imported.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "TabGANError",
     "DataError",
     "EmptyTableError",
+    "TooFewRowsError",
     "DuplicateColumnsError",
     "AllNullColumnError",
     "InfiniteValueError",
@@ -28,14 +39,27 @@ __all__ = [
     "PrivacyError",
     "EvaluationError",
     "AuditError",
-    "NotFittedError",
+    "NotFittedError",  # noqa: F822  (made on first use, see __getattr__)
     "ParameterError",
     "DeviceError",
+    "not_fitted",
 ]
 
 
 class TabGANError(Exception):
-    """Base class of every error tabgan raises on purpose."""
+    """Base class of every error tabgan raises on purpose.
+
+    ``cli`` is the message for the command line, where it names the fix in the command
+    line's terms (an option, a metadata line) instead of Python's; None when the one
+    message serves both."""
+
+    def __init__(self, *args: object, cli: str | None = None):
+        super().__init__(*args)
+        self.cli = cli
+
+    def command_line_message(self) -> str:
+        """The message the command line shows."""
+        return self.cli if self.cli is not None else str(self)
 
 
 class DataError(TabGANError, ValueError):
@@ -44,6 +68,10 @@ class DataError(TabGANError, ValueError):
 
 class EmptyTableError(DataError):
     """The table has no rows or no columns."""
+
+
+class TooFewRowsError(EmptyTableError):
+    """The table has too few rows to learn from: a model of it could only copy them."""
 
 
 class DuplicateColumnsError(DataError):
@@ -115,14 +143,40 @@ class AuditError(TabGANError, ValueError):
     training table or model, an unwritable output)."""
 
 
-class NotFittedError(TabGANError, ValueError, AttributeError):
-    """The estimator was used before ``fit`` (or ``load``). Like scikit-learn's error of
-    the same name, it is both a ValueError and an AttributeError."""
-
-
 class ParameterError(TabGANError, ValueError):
     """A parameter of the estimator (or of ``sample``) has an invalid value."""
 
 
 class DeviceError(TabGANError, ValueError):
     """The device asked for is unknown or not available on this machine."""
+
+
+_NOT_FITTED_DOC = """The estimator was used before ``fit`` (or ``load``). It is scikit-learn's
+``NotFittedError`` too (so ``except sklearn.exceptions.NotFittedError`` catches it), and
+like that error both a ValueError and an AttributeError."""
+
+
+def _not_fitted_class() -> type:
+    try:
+        from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    except ImportError:  # scikit-learn is a dependency; this only guards a broken install
+        bases: tuple[type, ...] = (TabGANError, ValueError, AttributeError)
+    else:
+        bases = (TabGANError, SklearnNotFittedError)
+    return type("NotFittedError", bases, {"__module__": __name__, "__doc__": _NOT_FITTED_DOC})
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError subclasses scikit-learn's, made (once) on first use: see the module doc.
+    if name == "NotFittedError":
+        cls = _not_fitted_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def not_fitted(message: str) -> TabGANError:
+    """A ``NotFittedError`` with ``message``, for ``raise not_fitted(...)`` in modules that
+    must not import scikit-learn when they are imported."""
+    cls = globals().get("NotFittedError") or __getattr__("NotFittedError")
+    return cls(message)

@@ -43,6 +43,7 @@ from tabgan.privacy.dp_train import DPGANTrainer
 from tabgan.privacy.ledger import Mechanism, PrivacyLedger
 from tabgan.privacy.preprocessing import private_statistics
 from tabgan.settings import check_private, gan_config
+from tabgan.table.checks import check_fit_rows
 from tabgan.table.metadata import Metadata
 
 __all__ = ["Fitted", "FitResult", "assemble", "build_generator", "fit_model"]
@@ -147,7 +148,7 @@ class PrivatePlan:
 
     def __init__(self, params: dict[str, Any], seed: int, n_rows: int):
         check_private(params)
-        self.params = params
+        self.params = {**params, "pac": 1}  # one record per clipped sample
         self.seed = seed
         self.delta = (accounting.default_delta(n_rows) if params["delta"] is None
                       else float(params["delta"]))
@@ -241,13 +242,15 @@ def fit_model(
             "a callback cannot be used under differential privacy: nothing may be selected "
             "on the real data. Train without it."
         )
+    check_fit_rows(len(data))
     seed = distributed.broadcast_int(draw_seed(params["random_state"]))
     device = distributed.local_device(resolve_device(params["device"]))
     plan = PrivatePlan(params, seed, len(data)) if private else PublicPlan(params, seed)
     meta = plan.metadata(data, discrete_columns, metadata)
     transformer = plan.transformer()
     plan.fit_encoder(data, meta, transformer)
-    config = gan_config(params, len(data), world=distributed.world_size(), device=device)
+    config = gan_config(plan.params, len(data), world=distributed.world_size(),
+                        device=device)
     plan.adjust(config)
     memory = _announce_memory(transformer.layout_, len(data), config, device, params["verbose"])
     encoded: EncodedTable = transformer.encode(data).to(device)

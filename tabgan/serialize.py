@@ -76,8 +76,10 @@ def save_model(path: str | os.PathLike, state: ModelState) -> None:
         "generator": {k: v.detach().cpu() for k, v in state.generator.items()},
         "category_counts": state.category_counts.detach().cpu(),
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    # Saved through a file object, torch names the archive's folder "archive"; saved to a
+    # path, it would take the temporary file's name.
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        torch.save(payload, handle)
 
 
 def load_model(path: str | os.PathLike) -> ModelState:

@@ -35,8 +35,9 @@ DEFAULT_EPOCHS = 300  # epochs without a time budget
 
 class ParamsMixin:
     """scikit-learn's parameter protocol (``get_params``, ``set_params``, a repr of the
-    non-default parameters), read off ``__init__``'s signature. ``sklearn.base.clone`` and
-    grid searches work with it, without importing scikit-learn at start-up."""
+    non-default parameters), read off ``__init__``'s signature, and its estimator tags.
+    ``sklearn.base.clone``, grid searches and ``check_is_fitted`` work with it, without
+    importing scikit-learn at start-up."""
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -59,6 +60,14 @@ class ParamsMixin:
                 )
             setattr(self, name, value)
         return self
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (read by scikit-learn 1.6 and later): an estimator that
+        needs ``fit``, learns from a table without a target, and draws random samples."""
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    non_deterministic=True, requires_fit=True)
 
     def __repr__(self) -> str:
         defaults = {
@@ -110,10 +119,12 @@ def gan_config(params: dict[str, Any], n_rows: int, *, world: int = 1,
     if minutes is not None and not (isinstance(minutes, int | float) and minutes > 0):
         raise ParameterError(f"max_minutes must be positive or None, got {minutes!r}.")
     pac = params["pac"]
-    batch = min(params["batch_size"], max(pac, math.ceil(n_rows / pac) * pac))
-    batch = max(pac, batch - batch % pac)
+    asked = min(params["batch_size"], max(pac, math.ceil(n_rows / pac) * pac))
+    batch = max(pac, asked - asked % pac)
     unit = pac * world
     batch = max(unit, batch - batch % unit)
+    if batch != asked:
+        _warn_rounded(params["batch_size"], batch, pac, world)
     values = {f.name: params[f.name] for f in fields(GANConfig)
               if f.name in params and f.name not in FAST_PATHS}
     for key in ("generator_dims", "critic_dims", "betas"):
@@ -133,6 +144,18 @@ def _epochs(params: dict[str, Any]) -> int | None:
     if params.get("max_minutes") is not None and params.get("epsilon") is None:
         return None
     return DEFAULT_EPOCHS
+
+
+def _warn_rounded(asked: int, batch: int, pac: int, world: int) -> None:
+    """Say why the batch is not the one asked for: whole packs of ``pac`` rows."""
+    problem = (f"batch_size {asked} does not split into whole packs of pac={pac} rows on "
+               f"each of {world} processes" if world > 1 else
+               f"batch_size {asked} is not a multiple of pac={pac}")
+    warnings.warn(
+        f"{problem} (the critic scores rows in packs of pac); training with batch_size "
+        f"{batch}. Give a batch size that is a multiple of {pac * world}.",
+        UserWarning, stacklevel=5,
+    )
 
 
 def _fast_paths(config: GANConfig, params: dict[str, Any], device) -> None:

@@ -23,7 +23,7 @@ import torch
 
 from tabgan import serialize
 from tabgan.encoding.quantile import DEFAULT_BINS
-from tabgan.errors import NotFittedError
+from tabgan.errors import not_fitted
 from tabgan.fitting import Fitted, assemble, build_generator, fit_model
 from tabgan.gan.config import GANConfig
 from tabgan.gan.runtime import resolve_device
@@ -46,11 +46,11 @@ class TabGAN(ParamsMixin):
     epochs:
         Passes over the table. None (the default): as many as ``max_minutes`` allows, or
         300 without a time budget (or under DP, whose steps are fixed in advance).
-        Training stops earlier when ``max_minutes`` is reached, inside an epoch too.
     batch_size:
-        Rows per step; rounded down to a multiple of ``pac``.
+        Rows per step; rounded down to a multiple of ``pac``, with a warning that says so.
     max_minutes:
-        Optional wall-clock budget for training, checked after every epoch.
+        Optional wall-clock budget for training, checked after every step (every few steps,
+        by all ranks together, under ``torch.distributed``).
     embedding_dim, generator_dims, critic_dims, pac, generator_lr, critic_lr,
     generator_decay, critic_decay, betas, critic_steps, generator_steps, gumbel_tau, gp_lambda,
     dropout, log_frequency, marginal_weight, pair_weight:
@@ -209,9 +209,13 @@ class TabGAN(ParamsMixin):
         self.category_counts_ = fitted.condition_counts.cpu()
         self.seed_ = seed
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` (or ``load``) has run: what ``check_is_fitted`` asks."""
+        return hasattr(self, "generator_")
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "generator_"):
-            raise NotFittedError(
+        if not self.__sklearn_is_fitted__():
+            raise not_fitted(
                 "this TabGAN is not fitted yet; call fit(data) first, or TabGAN.load(path)."
             )
 
@@ -228,10 +232,12 @@ class TabGAN(ParamsMixin):
         """Generate exactly ``n`` rows.
 
         ``conditions`` maps columns to a required value (categorical columns) or an
-        inclusive ``(low, high)`` range (numeric and datetime columns). Rows are drawn
-        with the matching condition vector and filtered until ``n`` rows satisfy all of
-        them; a ConditionError is raised once ``max_tries`` batches more than ``n`` needs
-        at full acceptance have been drawn.
+        inclusive ``(low, high)`` range (numeric and datetime columns); None asks for
+        nulls. Rows are drawn with the matching condition vector and filtered until ``n``
+        rows satisfy all of them. A condition the model can never meet (a range outside
+        the column's trained range, nulls of a column that had none) raises a
+        ConditionError at once; one it rarely meets, once ``max_tries`` batches more than
+        ``n`` needs at full acceptance have been drawn.
         """
         parts = list(
             self.iter_sample(
@@ -280,11 +286,13 @@ class TabGAN(ParamsMixin):
             yield self._generate(0, conds, rng, np_rng)
 
     def condition_set(self, conditions: Mapping[Any, Any]) -> ConditionSet:
-        """``conditions`` checked against the model: unknown columns or categories raise a
-        ConditionError; each category is placed in the condition vector."""
+        """``conditions`` checked against the model: unknown columns or categories, ranges
+        outside a column's trained range and nulls of a column without them raise a
+        ConditionError at once; each category is placed in the condition vector."""
         self._check_fitted()
         match = partial(self.transformer_.condition_match, counts=self.category_counts_)
-        return ConditionSet.parse(conditions, self.metadata_, match)
+        return ConditionSet.parse(conditions, self.metadata_, match,
+                                  self.transformer_.trained_range)
 
     def _next_sample_seed(self) -> int:
         """Successive calls give different samples; the sequence follows random_state."""
@@ -341,8 +349,9 @@ class TabGAN(ParamsMixin):
         history = self.history_
         lines += [
             "",
-            f"training: {len(history)} epochs, batch {self.config_.batch_size}, "
-            f"pac {self.config_.pac}, {self.fit_seconds_:.1f} s",
+            f"training: {len(history)} epoch{'' if len(history) == 1 else 's'}, "
+            f"batch {self.config_.batch_size}, pac {self.config_.pac}, "
+            f"{self.fit_seconds_:.1f} s",
         ]
         if len(history):
             last = history.iloc[-1]
@@ -379,6 +388,7 @@ class TabGAN(ParamsMixin):
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str = "auto") -> TabGAN:
         """Read a model written by :meth:`save`; it can be loaded on any device."""
+        target = resolve_device(device)  # a missing device is the device's fault, not the file's
         state = serialize.load_model(path)
         names = set(cls._param_names())
         model = cls(**{k: v for k, v in state.params.items() if k in names})
@@ -389,7 +399,7 @@ class TabGAN(ParamsMixin):
         except RuntimeError as exc:
             raise serialize.inconsistent(path, exc) from exc
         model._adopt(assemble(state.transformer, state.config, generator,
-                              state.category_counts, resolve_device(device)), state.seed)
+                              state.category_counts, target), state.seed)
         model.history_ = state.history
         model.fit_seconds_ = state.fit_seconds
         model.n_features_in_ = len(state.transformer.metadata_.columns)

@@ -32,7 +32,7 @@ def public_categories(frame: pd.DataFrame) -> dict:
         "columns": {
             c: {"kind": "categorical",
                 "categories": sorted(frame[c].dropna().unique().tolist())}
-            for c in frame.columns if frame[c].dtype == object
+            for c in frame.columns if _is_text(frame[c])
         }
     }
 
@@ -41,3 +41,8 @@ def fitted(train: pd.DataFrame, **params) -> TabGAN:
     settings = {**FAST, **params}
     metadata = public_categories(train) if settings.get("epsilon") else None
     return TabGAN(**settings).fit(train, metadata=metadata)
+
+
+def _is_text(series: pd.Series) -> bool:
+    """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
+    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)

@@ -269,5 +269,5 @@ def tables(
     names = draw(column_names(1, max_columns))
     cols = [draw(columns(name, n, generators)) for name in names]
     frame = pd.DataFrame({i: c.values for i, c in enumerate(cols)})
-    frame.columns = pd.Index([c.name for c in cols], dtype=object)
+    frame.columns = pd.Index([c.name for c in cols], tupleize_cols=False)
     return GeneratedTable(frame, cols)

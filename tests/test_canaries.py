@@ -64,7 +64,7 @@ def test_a_dp_model_stays_within_its_claim():
     metadata = {
         "columns": {
             c: {"kind": "categorical", "categories": sorted(data[c].unique().tolist())}
-            for c in data.columns if data[c].dtype == object
+            for c in data.columns if _is_text(data[c])
         }
     }
     model = TabGAN(epsilon=1.0, delta=1e-5, epochs=10, batch_size=100, dropout=0.0,
@@ -81,3 +81,8 @@ def test_canary_audit_refuses_bad_input(adult_small):
         canary_audit(adult_small, TabGAN(), 1)
     with pytest.raises(AuditError, match="TabGAN"):
         canary_audit(adult_small, "not a model", 10)
+
+
+def _is_text(series: pd.Series) -> bool:
+    """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
+    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)

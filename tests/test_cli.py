@@ -74,9 +74,10 @@ def test_bad_input_leaves_no_output(tmp_path, csv):
 
 def test_bad_table_gets_a_clear_error(tmp_path):
     path = tmp_path / "bad.csv"
-    pd.DataFrame({"a": [1, 2], "b": [None, None]}).to_csv(path, index=False)
+    pd.DataFrame({"a": range(12), "b": [None] * 12}).to_csv(path, index=False)
     result = _run("synth", path, "-o", tmp_path / "out.csv", *FAST)
-    assert result.exit_code == 1 and "'b'" in result.output and "drop" in result.output
+    assert result.exit_code == 1 and "'b'" in result.output and "remove the column" in result.output
+    assert "df." not in result.output  # the command line's fix, not Python's
     assert not (tmp_path / "out.csv").exists()
 
 

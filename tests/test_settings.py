@@ -1,6 +1,8 @@
 """The estimator's parameters: the protocol scikit-learn relies on, their validation, and
 the network settings they make."""
 
+import warnings
+
 import pytest
 import torch
 from hypothesis import given
@@ -18,7 +20,9 @@ def _params(**changes):
 @given(batch=st.integers(1, 5000), pac=st.integers(1, 20), n=st.integers(1, 10_000),
        world=st.integers(1, 4))
 def test_a_batch_is_whole_packs_on_every_rank_and_no_larger_than_needed(batch, pac, n, world):
-    config = gan_config(_params(batch_size=batch, pac=pac), n, world=world)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a rounded batch is said with a warning
+        config = gan_config(_params(batch_size=batch, pac=pac), n, world=world)
     assert config.batch_size % (pac * world) == 0 and config.batch_size >= pac * world
     # never more than the table rounded up to a pack (or one pack per rank)
     assert config.batch_size <= max(pac * world, -(-n // pac) * pac, batch)

@@ -74,7 +74,7 @@ def test_history_and_callback_stop(mixed_frame, tiny_model_params):
     model = TabGAN(**params).fit(mixed_frame, callback=stop_at_two)
     assert seen == [1, 2]
     assert list(model.history_.columns) == [
-        "epoch", "generator_loss", "critic_loss", "mode_coverage", "seconds"
+        "epoch", "generator_loss", "critic_loss", "mode_coverage", "seconds", "steps"
     ]
     assert len(model.history_) == 2
     assert model.history_["mode_coverage"].between(0, 1).all()
@@ -132,3 +132,31 @@ def test_seed_records_the_drawn_seed_so_a_run_can_be_repeated(mixed_frame, tiny_
     assert first.sample(30, random_state=2).equals(again.sample(30, random_state=2))
     first.save(tmp_path / "m.tabgan")
     assert TabGAN.load(tmp_path / "m.tabgan").seed_ == first.seed_
+
+
+def test_not_fitted_is_scikit_learns_error_and_check_is_fitted_works(mixed_frame,
+                                                                     tiny_model_params):
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    assert issubclass(NotFittedError, SklearnNotFittedError)
+    assert issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
+    with pytest.raises(SklearnNotFittedError, match="call fit"):
+        TabGAN().sample(3)
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(TabGAN())
+    model = TabGAN(**tiny_model_params).fit(mixed_frame)
+    check_is_fitted(model)
+    assert clone(model).__sklearn_is_fitted__() is False
+
+
+def test_sampled_columns_have_the_dtype_pandas_gives_the_input_names(mixed_frame,
+                                                                     tiny_model_params):
+    # object under pandas 2, str under pandas 3
+    model = TabGAN(**tiny_model_params).fit(mixed_frame)
+    out = model.sample(5)
+    assert out.columns.dtype == mixed_frame.columns.dtype
+    pd.testing.assert_index_equal(out.columns, mixed_frame.columns)
+    numbered = pd.DataFrame({0: np.arange(40) * 0.5, 1: ["a", "b"] * 20})
+    back = TabGAN(**tiny_model_params).fit(numbered).sample(3)
+    assert list(back.columns) == [0, 1] and back.columns.dtype == np.int64

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 
 import click
 
@@ -22,6 +23,7 @@ __all__ = [
     "fit_options",
     "given",
     "echo",
+    "counted",
 ]
 
 _PARAMS = inspect.signature(TabGAN).parameters
@@ -42,17 +44,25 @@ def default(name: str):
 
 
 def fail_nicely(func):
-    """Turn tabgan's own errors, a user's mistakes, into one-line click errors. Anything
-    else is a bug of ours and keeps its traceback."""
+    """Turn tabgan's own errors, a user's mistakes, into one-line click errors (in the
+    command line's terms, see ``TabGANError.cli``), and warnings into one-line notes.
+    Anything else is a bug of ours and keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except TabGANError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(exc.command_line_message()) from exc
 
     return wrapper
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr, like the errors (no source path or line)."""
+    click.echo(f"Warning: {message}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,6 +72,7 @@ def main() -> None:
 
     Example:
 
+    \b
         tabgan synth data.csv -o synthetic.csv
     """
 
@@ -71,10 +82,12 @@ _TRAINING_OPTIONS = [
     click.option("--epochs", type=click.IntRange(min=1), default=default("epochs"),
                  show_default=True, help="Passes over the table."),
     click.option("--batch-size", type=click.IntRange(min=1), default=default("batch_size"),
-                 show_default=True, help="Rows per training step (a multiple of pac)."),
+                 show_default=True,
+                 help="Rows per training step: a multiple of pac (10); another number is "
+                      "rounded down to one, with a warning."),
     click.option("--minutes", "max_minutes", type=click.FloatRange(min=0, min_open=True),
                  default=default("max_minutes"),
-                 help="Stop training after this many minutes (checked every epoch)."),
+                 help="Stop training after this many minutes (checked after every step)."),
     click.option("--discrete", "discrete", multiple=True, metavar="COLUMN",
                  help="Treat COLUMN as categorical (repeatable)."),
     click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -100,7 +113,7 @@ _TRAINING_OPTIONS = [
                       "reduce-overhead mode)."),
     click.option("--seed", "random_state", type=int, default=default("random_state"),
                  help="Random seed for reproducible runs."),
-    click.option("--quiet", is_flag=True, help="No progress bar."),
+    click.option("--quiet", is_flag=True, default=False, help="No progress bar."),
 ]
 
 
@@ -131,3 +144,8 @@ def given(**options) -> dict:
 def echo(quiet: bool, message: str) -> None:
     if not quiet:
         click.echo(message, err=True)
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 row", "2 rows"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

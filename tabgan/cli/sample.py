@@ -6,7 +6,7 @@ import time
 
 import click
 
-from tabgan.cli.options import LOAD_DEFAULTS, SAMPLE_DEFAULTS, echo, fail_nicely, main
+from tabgan.cli.options import LOAD_DEFAULTS, SAMPLE_DEFAULTS, counted, echo, fail_nicely, main
 from tabgan.synthesizer import TabGAN
 from tabgan.table.conditions import parse_condition_strings
 from tabgan.table.io import table_format, write_table_chunks
@@ -22,7 +22,8 @@ __all__ = ["sample", "info"]
               help="Output file, .csv or .parquet.")
 @click.option("--condition", "conditions", multiple=True, metavar="COLUMN=VALUE",
               help="Only rows with COLUMN equal to VALUE, or in LOW..HIGH for a numeric "
-                   "column (repeatable; quote it in the shell).")
+                   "column, or null for COLUMN= (repeatable; quote it in the shell: "
+                   "\"income=>50K\").")
 @click.option("--seed", type=int, default=None, help="Random seed for reproducible samples.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=SAMPLE_DEFAULTS["batch_size"],
               show_default=True,
@@ -40,7 +41,8 @@ def sample(model_path, n, output, conditions, seed, batch_size, max_tries, devic
 
     Example:
 
-        tabgan sample model.tabgan -n 100000 -o synthetic.csv --condition "income=>50K"
+    \b
+        tabgan sample model.tabgan -n 1000 -o rich.csv --condition "income=>50K"
     """
     table_format(output)
     model = TabGAN.load(model_path, device=device)
@@ -57,7 +59,8 @@ def sample(model_path, n, output, conditions, seed, batch_size, max_tries, devic
     finally:
         if bar:
             bar.close()
-    echo(quiet, f"wrote {rows} rows to {output} in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    echo(quiet, f"wrote {counted(rows, 'row')} to {output} in {seconds:.1f} s")
 
 
 @main.command()
@@ -68,6 +71,7 @@ def info(model_path):
 
     Example:
 
+    \b
         tabgan info model.tabgan
     """
     model = TabGAN.load(model_path, device="cpu")

@@ -31,7 +31,8 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
 
     Example:
 
-        tabgan evaluate train.csv synthetic.csv --holdout test.csv --target income --json e.json
+    \b
+        tabgan evaluate train.csv syn.csv --holdout test.csv --target income
     """
     from tabgan.evaluate import evaluate as run_evaluation
 
@@ -81,6 +82,7 @@ def audit_command(real, synthetic, holdout, model_path, target, positive_class, 
 
     Example:
 
+    \b
         tabgan audit train.csv syn.csv --holdout test.csv -o report.html
     """
     from tabgan.report import audit

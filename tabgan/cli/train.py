@@ -6,6 +6,7 @@ import click
 
 from tabgan.cli.options import (
     build_model,
+    counted,
     default,
     echo,
     fail_nicely,
@@ -34,8 +35,7 @@ def _fit(frame, opts: dict):
 
 
 def _trained(model) -> str:
-    epochs = len(model.history_)
-    return f"trained {epochs} epoch{'s' if epochs != 1 else ''} in {model.fit_seconds_:.1f} s"
+    return f"trained {counted(len(model.history_), 'epoch')} in {model.fit_seconds_:.1f} s"
 
 
 @main.command()
@@ -49,6 +49,7 @@ def fit(data, output, **opts):
 
     Example:
 
+    \b
         tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
     """
     model = _fit(read_table(data), opts)
@@ -86,6 +87,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
 
     Example:
 
+    \b
         tabgan synth data.csv -o synthetic.csv --minutes 10 --report report.html
     """
     table_format(output)  # fail before any work on a name whose format is unknown
@@ -104,8 +106,8 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
         return
     synthetic = model.sample(len(frame) if n is None else n, random_state=seed)
     write_table(synthetic, output)
-    echo(quiet, f"{_trained(model)} on {len(train)} rows; wrote {len(synthetic)} rows to "
-                f"{output}")
+    echo(quiet, f"{_trained(model)} on {counted(len(train), 'row')}; wrote "
+                f"{counted(len(synthetic), 'row')} to {output}")
     if save_model:
         model.save(save_model)
     if report_path is None:
@@ -149,6 +151,7 @@ def demo(output, minutes, seed, device, quiet):
 
     Example:
 
+    \b
         tabgan demo -o adult_synthetic.csv --minutes 10
     """
     from tabgan.datasets import DEMO_MINUTES, DEMO_SEED, load_adult
@@ -162,7 +165,7 @@ def demo(output, minutes, seed, device, quiet):
                          "verbose": not quiet}).fit(data)
     synthetic = model.sample(len(data), random_state=seed)
     write_table(synthetic, output)
-    echo(quiet, f"{_trained(model)}; wrote {len(synthetic)} rows to {output}")
+    echo(quiet, f"{_trained(model)}; wrote {counted(len(synthetic), 'row')} to {output}")
 
 
 @main.command()
@@ -171,16 +174,21 @@ def demo(output, minutes, seed, device, quiet):
 @click.option("--balance", is_flag=True,
               help="Add synthetic rows to every class until all match the largest.")
 @click.option("--count", "counts", multiple=True, metavar="CLASS=N",
-              help="Add synthetic rows until CLASS has N rows in all (repeatable).")
+              help="Add synthetic rows until CLASS has N rows in all (repeatable; =N alone "
+                   "is the null class, with --null-class).")
+@click.option("--null-class", is_flag=True, default=False,
+              help="Count rows whose target is empty as a class of their own (by default "
+                   "they are kept, but none are added).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Output file, .csv or .parquet.")
 @training_options
 @fail_nicely
-def augment(data, target, balance, counts, output, **opts):
+def augment(data, target, balance, counts, null_class, output, **opts):
     """Write DATA's real rows plus synthetic rows of its minority classes.
 
     Example:
 
+    \b
         tabgan augment data.csv --target income --balance -o augmented.csv
     """
     from tabgan.augment import augment as augment_table
@@ -193,6 +201,7 @@ def augment(data, target, balance, counts, output, **opts):
     frame = read_table(data)
     params, fit_args = fit_options(opts)
     out = augment_table(frame, target=target, counts=wanted, model=build_model(params),
-                        **fit_args)
+                        null_class=null_class, **fit_args)
     write_table(out, output)
-    echo(opts["quiet"], f"wrote {len(out)} rows ({len(out) - len(frame)} synthetic) to {output}")
+    echo(opts["quiet"], f"wrote {counted(len(out), 'row')} ({len(out) - len(frame)} "
+                        f"synthetic) to {output}")

@@ -32,9 +32,9 @@ from tabgan.encoding.mixture import Mixture, fit_mixtures
 from tabgan.encoding.numeric import MixtureCodec, NumericCodec, grid_mixture
 from tabgan.encoding.quantile import DEFAULT_BINS
 from tabgan.encoding.statistics import ColumnStatistics
-from tabgan.errors import ColumnMismatchError, MetadataError, NotFittedError
+from tabgan.errors import ColumnMismatchError, MetadataError, not_fitted
 from tabgan.table.checks import check_table
-from tabgan.table.conditions import CategoryMatch
+from tabgan.table.conditions import CategoryMatch, TrainedRange
 from tabgan.table.metadata import Metadata
 
 __all__ = ["TableTransformer"]
@@ -201,7 +201,7 @@ class TableTransformer:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "_codecs"):
-            raise NotFittedError(
+            raise not_fitted(
                 "this TableTransformer is not fitted yet; call fit(data) or load_state_dict()."
             )
 
@@ -279,7 +279,8 @@ class TableTransformer:
             else:
                 out[codec.meta.name] = codec.decode(matrix[:, place.start : place.stop], rng)
         frame = pd.DataFrame({i: s.reset_index(drop=True) for i, s in enumerate(out.values())})
-        frame.columns = pd.Index(list(out.keys()), dtype=object)
+        # The dtype pandas gives these names (object under pandas 2, str under 3 for text).
+        frame.columns = pd.Index(list(out.keys()), tupleize_cols=False)
         return frame
 
     # ------------------------------------------------------------------ columns
@@ -320,6 +321,12 @@ class TableTransformer:
         value, slot, share = self._codec(name, CategoricalCodec).match(wanted)
         position = self.layout_.discrete_index(name)
         return CategoryMatch(value, position, slot, float(counts[position, slot]) * share)
+
+    def trained_range(self, name: Any) -> TrainedRange:
+        """What numeric column ``name`` can decode to: values in its fitted range (epoch
+        seconds for datetimes), and nulls if it had a null slot."""
+        codec = self._codec(name, NumericCodec)
+        return TrainedRange(codec.low, codec.high, codec.nullable)
 
     def slot_marginals(self, statistics: list[ColumnStatistics]) -> list[np.ndarray | None]:
         """For every softmax span, in order, its one-way marginal from ``statistics``: the

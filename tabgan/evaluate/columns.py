@@ -100,10 +100,13 @@ def check_tables(
     if target is not None:
         for label, table in tables.items():
             if target not in table.columns:
+                problem = (f"the target column {target!r} is missing from the {label} table, "
+                           f"whose columns are {list(table.columns)}")
                 raise TargetColumnError(
-                    f"the target column {target!r} is missing from the {label} table, whose "
-                    f"columns are {list(table.columns)}; pass target= a column every table has, "
-                    "or leave it out to skip the utility section."
+                    f"{problem}; pass target= a column every table has, or leave it out to "
+                    "skip the utility section.",
+                    cli=f"{problem}; give --target a column every table has, or leave "
+                        "--target out to skip the utility section."
                 )
     expected = list(real.columns)
     for label, table in tables.items():
@@ -172,16 +175,21 @@ def numeric_values(series: pd.Series, spec: ColumnSpec, table: str) -> np.ndarra
         bad = coerced.isna() & series.notna()
         if bad.any():
             example = series[bad].iloc[0]
+            problem = (f"column {spec.name!r} is numeric in the real table but the {table} "
+                       f"table holds non-numeric values such as {example!r}")
             raise ColumnTypeMismatchError(
-                f"column {spec.name!r} is numeric in the real table but the {table} table holds "
-                f"non-numeric values such as {example!r}; convert them with pd.to_numeric, or "
-                "check that the tables' columns line up."
+                f"{problem}; convert them with pd.to_numeric, or check that the tables' "
+                "columns line up.",
+                cli=f"{problem}; make them numbers in the {table} file, or check that the "
+                    "files' columns line up.",
             )
         values = coerced.to_numpy(dtype="float64", na_value=np.nan)
     if np.isinf(values).any():
+        problem = f"column {spec.name!r} of the {table} table holds +inf or -inf"
         raise InfiniteValueError(
-            f"column {spec.name!r} of the {table} table holds +inf or -inf; replace them with "
-            "finite values or nulls (df.replace([np.inf, -np.inf], np.nan))."
+            f"{problem}; replace them with finite values or nulls "
+            "(df.replace([np.inf, -np.inf], np.nan)).",
+            cli=f"{problem}; replace them with finite values or empty fields in the file.",
         )
     return values + 0.0  # turns -0.0 into 0.0, so equal values hash alike
 
@@ -191,10 +199,11 @@ def _datetime_seconds(series: pd.Series, spec: ColumnSpec, table: str) -> np.nda
     bad = np.isnan(seconds) & series.notna().to_numpy()
     if bad.any():
         example = series[bad].iloc[0]
+        problem = (f"column {spec.name!r} holds dates in the real table but the {table} "
+                   f"table holds {example!r}, which is not a date in the same format")
         raise ColumnTypeMismatchError(
-            f"column {spec.name!r} holds dates in the real table but the {table} table "
-            f"holds {example!r}, which is not a date in the same format; convert the "
-            "column with pd.to_datetime."
+            f"{problem}; convert the column with pd.to_datetime.",
+            cli=f"{problem}; write the column's dates in the real file's format.",
         )
     return seconds
 

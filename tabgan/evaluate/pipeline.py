@@ -152,7 +152,8 @@ def evaluate(
             "it from; add feature columns, or leave target out."
         )
     if target is None and positive_class is not None:
-        raise EvaluationError("positive_class needs a target; pass target= as well.")
+        raise EvaluationError("positive_class needs a target; pass target= as well.",
+                              cli="--positive needs --target: give the target column too.")
     seed = _seed(random_state)
     progress = _Progress(verbose)
     progress.line(

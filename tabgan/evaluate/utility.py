@@ -38,27 +38,31 @@ def resolve_positive_class(
     """The positive class as a category key; the least frequent real class by default."""
     if spec.kind != "categorical":
         if positive_class is not None:
+            problem = (f"applies to classification, but the target {spec.name!r} is "
+                       f"{spec.kind}, a regression target")
             raise EvaluationError(
-                f"positive_class={positive_class!r} applies to classification, but the target "
-                f"{spec.name!r} is {spec.kind}, a regression target; leave positive_class out, "
-                "or declare the target categorical in the metadata."
+                f"positive_class={positive_class!r} {problem}; leave positive_class out, or "
+                "declare the target categorical in the metadata.",
+                cli=f"--positive {positive_class} {problem}; leave --positive out.",
             )
         return None
     levels = encoder.levels(spec.name)
     if len(levels) < 2:
+        problem = (f"the target {spec.name!r} has {len(levels)} class(es) in the real "
+                   "table; utility needs at least two")
         raise TargetColumnError(
-            f"the target {spec.name!r} has {len(levels)} class(es) in the real table; "
-            "utility needs at least two. Pick another target, or leave target out."
+            f"{problem}. Pick another target, or leave target out.",
+            cli=f"{problem}. Pick another --target, or leave --target out.",
         )
     if positive_class is None:
         return levels[-1]  # least frequent (ties: the last by name)
     key = category_key(positive_class)
     if key not in levels:
         shown = levels if len(levels) <= 20 else levels[:20] + ["..."]
-        raise EvaluationError(
-            f"positive_class={positive_class!r} is not a class of the target {spec.name!r} in "
-            f"the real table; its classes are {shown}."
-        )
+        problem = (f"is not a class of the target {spec.name!r} in the real table; its "
+                   f"classes are {shown}.")
+        raise EvaluationError(f"positive_class={positive_class!r} {problem}",
+                              cli=f"--positive {positive_class} {problem}")
     return key
 
 

@@ -13,20 +13,33 @@ __all__ = ["resolve_device", "draw_seed", "rank_seed", "torch_seeded"]
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` is CUDA when available, else CPU."""
-    if isinstance(device, torch.device):
-        return device
+    """``"auto"`` is CUDA when available, else CPU. A device this machine lacks (no CUDA
+    GPU, a GPU index past the last one, a kind other than CPU and CUDA) raises a
+    DeviceError that names the device."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        resolved = torch.device(device)
+        resolved = device if isinstance(device, torch.device) else torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise DeviceError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'.") from exc
+    if resolved.type not in ("cpu", "cuda"):
+        raise DeviceError(
+            f"device {str(device)!r} is not supported; tabgan runs on 'cpu' or 'cuda' "
+            "(or 'auto')."
+        )
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise DeviceError(
-            f"device {device!r} was asked for but no CUDA GPU is available; use 'auto' or "
-            "'cpu'."
+            f"device {str(device)!r} was asked for but no CUDA GPU is available on this "
+            "machine; use 'auto' or 'cpu'."
         )
+    if resolved.type == "cuda" and resolved.index is not None:
+        count = torch.cuda.device_count()
+        if resolved.index >= count:
+            raise DeviceError(
+                f"device {str(device)!r} was asked for but this machine has {count} CUDA "
+                f"GPU{'' if count == 1 else 's'} (cuda:0 to cuda:{count - 1}); use one of "
+                "them, or 'auto'."
+            )
     return resolved
 
 

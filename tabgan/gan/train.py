@@ -26,6 +26,10 @@ __all__ = ["GANTrainer", "EpochRecord"]
 
 # One fused kernel per optimizer step instead of a dozen small ones per parameter.
 _FAST_ADAM = {"fused": True}
+# The wall-clock budget is checked inside an epoch too (an epoch of a large table can take
+# minutes): after every step on one process; under torch.distributed every this many steps,
+# since the ranks agree on it with a collective, so that all of them stop after one step.
+BUDGET_CHECK_STEPS = 4
 
 
 @dataclass
@@ -37,6 +41,7 @@ class EpochRecord:
     critic_loss: float
     mode_coverage: float  # share of the real data's categories and modes a batch covers
     seconds: float
+    steps: int  # steps taken: steps_per_epoch, or fewer in an epoch cut short by the budget
 
 
 class GANTrainer:
@@ -271,14 +276,17 @@ class GANTrainer:
         progress=None,
     ) -> list[EpochRecord]:
         """Train for ``epochs`` (None: until ``deadline``), stopping early at ``deadline``
-        (a ``time.perf_counter`` value, checked every few steps inside an epoch too) or when
-        ``callback`` returns True. Returns the history."""
+        (a ``time.perf_counter`` value) or when ``callback`` returns True. The deadline is
+        checked between steps as well as between epochs (see ``BUDGET_CHECK_STEPS``): a
+        budget shorter than an epoch ends training within the epoch, whose record then has
+        fewer ``steps``. Returns the history."""
         if epochs is None and deadline is None:
             raise ValueError("training needs a number of epochs or a deadline")
         cfg = self.config
         batch = self.local_batch  # this rank's share of the batch
         history: list[EpochRecord] = []
-        plan = _Plan(epochs, steps_per_epoch, deadline)
+        plan = _Plan(epochs, steps_per_epoch, deadline,
+                     every=BUDGET_CHECK_STEPS if distributed.active() else 1)
         self._set_ema_cap(plan.planned_steps())
         base_lr = [g["lr"] for g in self.g_opt.param_groups], [g["lr"] for g in
                                                                 self.c_opt.param_groups]
@@ -300,7 +308,8 @@ class GANTrainer:
                     g_sum += g_loss / cfg.generator_steps
                 steps += 1
                 plan.step()
-                if plan.check_now() and distributed.agree(plan.past_deadline()):
+                if steps < steps_per_epoch and plan.check_now() and distributed.agree(
+                        plan.past_deadline()):
                     done = True  # every rank stops at the same step
                     break
             epoch += 1
@@ -314,6 +323,7 @@ class GANTrainer:
                 critic_loss=values[1],
                 mode_coverage=values[2],
                 seconds=time.perf_counter() - start,
+                steps=steps,
             )
             history.append(record)
             if progress is not None:
@@ -341,17 +351,15 @@ class GANTrainer:
                 group["lr"] = lr * factor
 
 
-# Steps between two looks at the clock inside an epoch (a collective under a process group).
-_CHECK_EVERY = 8
-
-
 class _Plan:
     """How far training has come, by steps (a number of epochs) and by the clock (a
     deadline): the larger share of the two, so that schedules end with the run."""
 
-    def __init__(self, epochs: int | None, steps_per_epoch: int, deadline: float | None):
+    def __init__(self, epochs: int | None, steps_per_epoch: int, deadline: float | None,
+                 every: int = 1):
         self.total = None if epochs is None else epochs * steps_per_epoch
         self.deadline = deadline
+        self.every = every  # steps between two looks at the clock
         self.start = time.perf_counter()
         self.done = 0
 
@@ -359,7 +367,7 @@ class _Plan:
         self.done += 1
 
     def check_now(self) -> bool:
-        return self.deadline is not None and self.done % _CHECK_EVERY == 0
+        return self.deadline is not None and self.done % self.every == 0
 
     def past_deadline(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline

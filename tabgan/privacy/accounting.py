@@ -91,9 +91,12 @@ def calibrate_noise(
     ``steps`` steps at rate ``sample_rate`` such that, composed with ``fixed``, epsilon
     stays at or below ``target_epsilon``. Never overshoots: the returned sigma is checked."""
     if compose_epsilon(list(fixed), delta, accountant) >= target_epsilon:
+        problem = f"the preprocessing alone spends epsilon >= {target_epsilon}"
         raise PrivacyError(
-            f"the preprocessing alone spends epsilon >= {target_epsilon}; lower "
-            "preprocessing_share, or give public bounds and categories in the metadata."
+            f"{problem}; lower preprocessing_share, or give public bounds and categories in "
+            "the metadata.",
+            cli=f"{problem}; give public bounds and categories in the --metadata file, or "
+                "raise --epsilon.",
         )
 
     def eps(sigma: float) -> float:
@@ -151,9 +154,12 @@ def preprocessing_noise(
 
     sigma = _smallest_sigma(eps, epsilon, tolerance)
     if sigma is None:
+        problem = f"epsilon {epsilon:g} is too small for {count} preprocessing queries"
         raise PrivacyError(
-            f"epsilon {epsilon:g} is too small for {count} preprocessing queries; raise "
-            "epsilon or preprocessing_share, or give public bounds and categories."
+            f"{problem}; raise epsilon or preprocessing_share, or give public bounds and "
+            "categories.",
+            cli=f"{problem}; raise --epsilon, or give public bounds and categories in the "
+                "--metadata file.",
         )
     return sigma
 

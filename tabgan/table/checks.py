@@ -14,10 +14,17 @@ from tabgan.errors import (
     EmptyTableError,
     InfiniteValueError,
     MixedTypesError,
+    TooFewRowsError,
     UnsupportedValueError,
 )
 
-__all__ = ["check_table", "is_numeric", "is_object_like"]
+__all__ = ["MIN_FIT_ROWS", "check_fit_rows", "check_table", "is_numeric", "is_object_like"]
+
+# The fewest rows a model is fitted on. Below it a model can only copy the rows: the
+# critic scores rows in packs of 10 (the default pac), so every pack would repeat rows; a
+# numeric column's range and modes would be its few values; and a column of distinct
+# values cannot be told from an identifier (inference.MIN_ROWS_FOR_IDENTIFIER is 10 too).
+MIN_FIT_ROWS = 10
 
 _SCALAR_TYPES: tuple[type, ...] = (str, bool, int, float, np.bool_, np.integer, np.floating)
 _INFERRED_FAMILY = {
@@ -52,21 +59,39 @@ def check_table(data: pd.DataFrame, *, allow_all_null: bool = False) -> None:
         if series.isna().all():
             if allow_all_null:
                 continue
+            problem = f"column {name!r} is entirely null, so there is nothing to learn from it"
             raise AllNullColumnError(
-                f"column {name!r} is entirely null, so there is nothing to learn from it; "
-                f"drop it (df.drop(columns=[{name!r}]))."
+                f"{problem}; drop it (df.drop(columns=[{name!r}])).",
+                cli=f"{problem}; remove the column from the input file.",
             )
         if is_numeric(series):
             values = series.to_numpy(dtype="float64", na_value=np.nan)
             if np.isinf(values).any():
                 raise InfiniteValueError(
                     f"column {name!r} holds +inf or -inf; replace them with finite values or "
-                    "nulls (df.replace([np.inf, -np.inf], np.nan))."
+                    "nulls (df.replace([np.inf, -np.inf], np.nan)).",
+                    cli=_INFINITE_CLI.format(name=name),
                 )
         elif isinstance(series.dtype, pd.CategoricalDtype):
             _check_object_values(name, pd.Series(series.dtype.categories, dtype=object))
         elif is_object_like(series):
             _check_object_values(name, series)
+
+
+_INFINITE_CLI = ("column {name!r} holds +inf or -inf; replace them with finite values or empty "
+                 "fields in the input file.")
+
+
+def check_fit_rows(n_rows: int) -> None:
+    """Raise :class:`~tabgan.errors.TooFewRowsError` for a table too small to learn from
+    (fewer than ``MIN_FIT_ROWS`` rows): its synthetic rows would be copies of its rows."""
+    if 0 < n_rows < MIN_FIT_ROWS:
+        raise TooFewRowsError(
+            f"the table has {n_rows} row{'' if n_rows == 1 else 's'}; tabgan needs at least "
+            f"{MIN_FIT_ROWS} to learn from. With fewer, a model can only copy the rows, so "
+            f"its synthetic rows would be the real ones. Give a table of {MIN_FIT_ROWS} rows "
+            "or more."
+        )
 
 
 def _check_object_values(name: Any, series: pd.Series) -> None:
@@ -76,24 +101,29 @@ def _check_object_values(name: Any, series: pd.Series) -> None:
             if np.isinf(series.to_numpy(dtype="float64", na_value=np.nan)).any():
                 raise InfiniteValueError(
                     f"column {name!r} holds +inf or -inf; replace them with finite values or "
-                    "nulls first."
+                    "nulls first.",
+                    cli=_INFINITE_CLI.format(name=name),
                 )
         return
     # The slow path, only to name the problem precisely.
     types = {type(v) for v in series.dropna()}
     bad = [t for t in types if not issubclass(t, _SCALAR_TYPES)]
     if bad:
+        problem = (f"column {name!r} holds values of type "
+                   f"{', '.join(sorted(t.__name__ for t in bad))}, which tabgan cannot model")
         raise UnsupportedValueError(
-            f"column {name!r} holds values of type {', '.join(sorted(t.__name__ for t in bad))}, "
-            "which tabgan cannot model; convert them to strings (df[col].astype(str)), numbers "
-            "or dates (pd.to_datetime) first."
+            f"{problem}; convert them to strings (df[col].astype(str)), numbers or dates "
+            "(pd.to_datetime) first.",
+            cli=f"{problem}; store the column as text, numbers or dates in the input file.",
         )
     families = sorted({_type_family(t) for t in types})
     if len(families) <= 1:
         return
+    problem = f"column {name!r} mixes value types ({', '.join(families)})"
     raise MixedTypesError(
-        f"column {name!r} mixes value types ({', '.join(families)}); convert it to one type "
-        f"first, e.g. df[{name!r}] = df[{name!r}].astype(str)."
+        f"{problem}; convert it to one type first, e.g. df[{name!r}] = df[{name!r}].astype(str).",
+        cli=f"{problem}; store the column as one type (all text, or all numbers) in the input "
+            "file.",
     )
 
 

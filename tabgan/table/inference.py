@@ -92,24 +92,27 @@ def check_declared(column: ColumnMetadata, series: pd.Series) -> None:
     """Raise if a declared (or inferred) kind does not fit the column's values."""
     name = column.name
     if column.kind in ("continuous", "integer") and not is_numeric(series):
-        raise MetadataError(
-            f"column {name!r} is declared {column.kind} but holds {series.dtype} values; "
-            "declare it categorical, or convert it with pd.to_numeric."
-        )
+        raise _not_numeric(column, series)
     if column.kind == "datetime" and column.datetime_format is None:
         if not pd.api.types.is_datetime64_any_dtype(series):
+            problem = (f"column {name!r} is declared datetime but is neither datetime64 nor "
+                       "strings in one date format")
             raise MetadataError(
-                f"column {name!r} is declared datetime but is neither datetime64 nor strings in "
-                "one date format; convert it with pd.to_datetime, or give a datetime_format."
+                f"{problem}; convert it with pd.to_datetime, or give a datetime_format.",
+                cli=f"{problem}; give its datetime_format in the --metadata file (e.g. "
+                    '"datetime_format": "%Y-%m-%d"), or write its dates in one format.',
             )
     if column.kind == "categorical":
         n_distinct = series.nunique(dropna=True)
         if column.categories is None and _looks_like_identifier(series, n_distinct):
+            problem = (f"column {name!r} has a distinct value in every row, like an "
+                       "identifier, and would be one-hot encoded into as many columns as rows")
             raise IdentifierColumnError(
-                f"column {name!r} has a distinct value in every row, like an identifier, and "
-                "would be one-hot encoded into as many columns as rows. Drop it "
-                f"(df.drop(columns=[{name!r}])), or declare it with kind 'id' in the metadata "
-                "to generate fresh unique values."
+                f"{problem}. Drop it (df.drop(columns=[{name!r}])), or declare it with kind "
+                "'id' in the metadata to generate fresh unique values.",
+                cli=f"{problem}. Remove it from the input file, or declare it in the "
+                    f'--metadata file as {{"columns": {{"{name}": {{"kind": "id"}}}}}} to '
+                    "generate fresh unique values.",
             )
 
 
@@ -117,16 +120,26 @@ def check_declared_schema(column: ColumnMetadata, series: pd.Series) -> None:
     """The checks of a declared kind that read no values."""
     numeric = is_numeric(series) or pd.api.types.is_datetime64_any_dtype(series)
     if column.kind in ("continuous", "integer") and not is_numeric(series):
-        raise MetadataError(
-            f"column {column.name!r} is declared {column.kind} but holds {series.dtype} values; "
-            "declare it categorical, or convert it with pd.to_numeric."
-        )
+        raise _not_numeric(column, series)
     if column.kind == "datetime" and not numeric and column.datetime_format is None:
+        problem = (f"column {column.name!r} is declared datetime but is not datetime64; under "
+                   "differential privacy its format is not read from the data")
         raise MetadataError(
-            f"column {column.name!r} is declared datetime but is not datetime64; under "
-            "differential privacy its format is not read from the data: give its "
-            "datetime_format in the metadata, or convert it with pd.to_datetime."
+            f"{problem}: give its datetime_format in the metadata, or convert it with "
+            "pd.to_datetime.",
+            cli=f"{problem}: give its datetime_format in the --metadata file (e.g. "
+                '"datetime_format": "%Y-%m-%d").',
         )
+
+
+def _not_numeric(column: ColumnMetadata, series: pd.Series) -> MetadataError:
+    problem = (f"column {column.name!r} is declared {column.kind} but holds {series.dtype} "
+               "values")
+    return MetadataError(
+        f"{problem}; declare it categorical, or convert it with pd.to_numeric.",
+        cli=f"{problem}; declare it categorical in the --metadata file, or make its values "
+            "numbers in the input file.",
+    )
 
 
 def _looks_like_identifier(series: pd.Series, n_distinct: int) -> bool:

@@ -31,8 +31,8 @@ def test_bad_conditions_list_the_valid_choices(mixed_frame, tiny_model_params):
         model.sample(5, conditions={"nope": 1})
     with pytest.raises(ConditionError, match="'red'"):
         model.sample(5, conditions={"group": "purple"})
-    with pytest.raises(ConditionError, match="only 0 of the 5"):
-        model.sample(5, conditions={"amount": (1e6, 2e6)}, max_tries=3, batch_size=100)
+    with pytest.raises(ConditionError, match="only 0 of the 5"):  # in range, but rare
+        model.sample(5, conditions={"amount": (25.0, 25.000001)}, max_tries=3, batch_size=100)
 
 
 def test_several_equalities_steer_by_the_rarest(mixed_frame, tiny_model_params):
@@ -91,3 +91,81 @@ def test_condition_strings_and_ranges_parse_against_the_metadata():
             ConditionSet.parse(bad, meta, match)
     error = conds.unsatisfiable(3, 10, 500)
     assert "only 3 of the 10" in str(error) and "'city' == 'PARIS'" in str(error)
+
+
+def _no_generation(model, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("an impossible condition must fail before any row is generated")
+
+    monkeypatch.setattr(model, "generate_matrix", refuse)
+
+
+def test_a_range_outside_the_trained_range_fails_at_once(mixed_frame, tiny_model_params,
+                                                         monkeypatch):
+    model = TabGAN(**tiny_model_params).fit(mixed_frame)
+    low, high = int(mixed_frame["count"].min()), int(mixed_frame["count"].max())
+    _no_generation(model, monkeypatch)
+    with pytest.raises(ConditionError, match=f"outside {low}..{high}, the range"):
+        model.sample(5, conditions={"count": (high + 100, high + 200)})
+    with pytest.raises(ConditionError, match="outside"):
+        model.sample(5, conditions={"count": high + 1})  # one value
+    with pytest.raises(ConditionError, match="no whole number"):
+        model.sample(5, conditions={"count": (low + 0.2, low + 0.7)})
+    first = mixed_frame["when"].min().strftime("%Y-%m-%d")
+    with pytest.raises(ConditionError, match=f"outside {first}"):
+        model.sample(5, conditions={"when": ("2035-01-01", None)})
+    with pytest.raises(ConditionError, match="outside"):
+        model.sample(5, conditions={"amount": (None, mixed_frame["amount"].min() - 1)})
+
+
+def test_a_range_that_overlaps_the_trained_range_is_sampled(mixed_frame, tiny_model_params):
+    model = TabGAN(**tiny_model_params).fit(mixed_frame)
+    high = mixed_frame["amount"].max()
+    out = model.sample(20, conditions={"amount": (high - 20, high + 1000)})
+    assert out["amount"].between(high - 20, high).all()
+
+
+def test_nulls_can_be_asked_of_any_column_that_had_them(mixed_frame, tiny_model_params,
+                                                        monkeypatch):
+    model = TabGAN(**tiny_model_params).fit(mixed_frame)
+    out = model.sample(10, conditions={"score": None, "group": None}, max_tries=1000)
+    assert out["score"].isna().all() and out["group"].isna().all()
+    _no_generation(model, monkeypatch)
+    for column in ("amount", "size"):  # no nulls at fit time
+        with pytest.raises(ConditionError, match=f"column '{column}' had no nulls"):
+            model.sample(5, conditions={column: None})
+
+
+def test_condition_strings_spell_nulls_as_an_empty_value():
+    from tabgan.table.conditions import parse_condition_strings
+
+    assert parse_condition_strings(["city=", "age=..50", "income=>50K"]) == {
+        "city": None, "age": "..50", "income": ">50K"}
+
+
+def test_the_command_line_asks_for_nulls_and_fails_at_once_on_an_impossible_range(
+        tmp_path, mixed_frame, tiny_model_params):
+    from click.testing import CliRunner
+
+    from tabgan.cli import main
+
+    path = tmp_path / "m.tabgan"
+    TabGAN(**tiny_model_params).fit(mixed_frame).save(path)
+    out = tmp_path / "s.csv"
+    run = lambda *args: CliRunner().invoke(main, ["sample", str(path), "-o", str(out),  # noqa: E731
+                                                  "--quiet", *args])
+    result = run("-n", "8", "--condition", "group=", "--condition", "score=", "--max-tries",
+                 "1000")
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out)
+    assert written["group"].isna().all() and written["score"].isna().all()
+    out.unlink()
+    high = int(mixed_frame["count"].max())
+    result = run("-n", "8", "--condition", f"count={high + 100}..{high + 200}")
+    assert result.exit_code == 1 and f"..{high}, the range the model was trained on" in \
+        result.output
+    assert not out.exists()
+    result = run("-n", "8", "--condition", "amount=25..25.000001", "--max-tries", "2",
+                 "--batch-size", "50")
+    assert result.exit_code == 1 and "raise --max-tries" in result.output
+    assert "max_tries" not in result.output and not out.exists()
