@@ -25,13 +25,15 @@ def augment(
     discrete_columns: Iterable | None = None,
     metadata: Metadata | Mapping | str | os.PathLike | None = None,
     random_state: int | None = None,
+    fit_args: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Return ``data`` with synthetic rows of ``target``'s smaller classes appended.
 
     With ``counts=None`` every class is filled up to the size of the largest; otherwise
     ``counts`` maps a class to the total number of rows it should have. ``model`` is a
     :class:`~tabgan.TabGAN`; an unfitted one (or None, for the defaults) is fitted on
-    ``data`` first, with ``target`` as a categorical column.
+    ``data`` first, with ``target`` as a categorical column, and with ``fit_args`` (more
+    arguments of ``TabGAN.fit``: ``callback``, ``checkpoint_dir``, ``resume``, ...).
 
     Examples
     --------
@@ -53,7 +55,7 @@ def augment(
         declared = metadata is not None and target in Metadata.infer(data, metadata=metadata)
         if target not in discrete and not declared:
             discrete.append(target)
-        model.fit(data, discrete_columns=discrete, metadata=metadata)
+        model.fit(data, discrete_columns=discrete, metadata=metadata, **(fit_args or {}))
     if model.metadata_[target].kind != "categorical":
         raise ConditionError(
             f"target {target!r} must be categorical to balance it; declare it in "

@@ -193,6 +193,7 @@ def augment(data, target, balance, counts, output, **opts):
     frame = read_table(data)
     params, fit_args = fit_options(opts)
     out = augment_table(frame, target=target, counts=wanted, model=build_model(params),
-                        **fit_args)
+                        discrete_columns=fit_args.pop("discrete_columns"),
+                        metadata=fit_args.pop("metadata"), fit_args=fit_args)
     write_table(out, output)
     echo(opts["quiet"], f"wrote {len(out)} rows ({len(out) - len(frame)} synthetic) to {output}")

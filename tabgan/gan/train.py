@@ -250,9 +250,11 @@ class GANTrainer:
         deadline: float | None = None,
         callback: Callable[[EpochRecord], bool | None] | None = None,
         progress=None,
+        start_epoch: int = 0,
     ) -> list[EpochRecord]:
         """Train for ``epochs`` (or until ``deadline``, a ``time.perf_counter`` value, or
-        until ``callback`` returns True). Returns the history."""
+        until ``callback`` returns True), from ``start_epoch`` (the epochs a resumed fit has
+        done already). Returns the history of the epochs trained."""
         cfg = self.config
         batch = self.local_batch  # this rank's share of the batch
         history: list[EpochRecord] = []
@@ -260,7 +262,7 @@ class GANTrainer:
         self._ema_cap = 1.0 - 10.0 / max(epochs * steps_per_epoch * cfg.generator_steps, 20)
         self.generator.train()
         self.critic.train()
-        for epoch in range(epochs):
+        for epoch in range(start_epoch, epochs):
             start = time.perf_counter()
             g_sum = torch.zeros((), device=self.device)
             c_sum = torch.zeros((), device=self.device)
@@ -290,3 +292,32 @@ class GANTrainer:
             if distributed.agree(stop):  # every rank stops after the same epoch
                 break
         return history
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """What the loop carries from one epoch to the next: the networks, the weight
+        average, both optimizers, the batch generator (conditions, rows, noise, dropout,
+        Gumbel draws) and the average's step count. Tensors stay references: save or copy
+        them before training goes on."""
+        state = {
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "generator_optimizer": self.g_opt.state_dict(),
+            "critic_optimizer": self.c_opt.state_dict(),
+            "rng": self.rng.get_state(),
+        }
+        if self.ema_generator is not None:
+            state["ema_generator"] = self.ema_generator.state_dict()
+            state["ema_updates"] = self._ema_updates
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict` of a trainer built with the same settings."""
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.g_opt.load_state_dict(state["generator_optimizer"])
+        self.c_opt.load_state_dict(state["critic_optimizer"])
+        self.rng.set_state(state["rng"])
+        if self.ema_generator is not None:
+            self.ema_generator.load_state_dict(state["ema_generator"])
+            self._ema_updates = int(state["ema_updates"])
