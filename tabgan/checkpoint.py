@@ -211,6 +211,8 @@ class Checkpoints:
                 f"{str(self.path)!r} holds the checkpoint of an earlier run; pass "
                 "resume=True (--resume) to continue it, or give another checkpoint_dir."
             )
+        for stale in self.path.parent.glob(f".{FILE_NAME}.*.tmp"):  # a write killed midway
+            stale.unlink(missing_ok=True)
         if self.path.exists():
             self.resumed = read_checkpoint(self.path)
             return self.resumed.seed
@@ -242,6 +244,7 @@ class Checkpoints:
         self.history: list[EpochRecord] = []
         self.earlier_seconds = 0.0
         self.written = self.start_epoch = 0
+        self.boundary: torch.Tensor | None = None  # the batch generator at the last epoch end
         if self.resumed is not None:
             self._restore(self.resumed)
         self.last_write = time.perf_counter()
@@ -249,6 +252,7 @@ class Checkpoints:
         def at_epoch_end(record: EpochRecord) -> bool:
             stop = callback is not None and bool(callback(record))
             self.history.append(record)
+            self.boundary = trainer.rng.get_state()
             if stop or self.interval.due(record.epoch, time.perf_counter() - self.last_write):
                 self.write(stopped=stop)
             return stop
@@ -308,9 +312,12 @@ class Checkpoints:
         self.last_write = time.perf_counter()
 
     def finish(self) -> list[EpochRecord]:
-        """After training: write the last epoch if it is not written yet; return the whole
-        history, the epochs before the resume included."""
-        if self.history and self.history[-1].epoch != self.written:
+        """After training: write the last epoch if it is not written yet and training
+        stopped at its end (not inside the next one); return the whole history, the epochs
+        before the resume included."""
+        at_boundary = self.boundary is not None and torch.equal(
+            self.trainer.rng.get_state(), self.boundary)
+        if self.history and self.history[-1].epoch != self.written and at_boundary:
             self.write()
         return self.history
 

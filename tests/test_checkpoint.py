@@ -265,7 +265,35 @@ def test_a_fit_killed_with_sigkill_resumes_from_its_last_checkpoint(mixed_frame,
     assert process.returncode == -signal.SIGKILL
     frame = pd.read_parquet(data)
     killed_at = read_checkpoint(directory / FILE_NAME).epoch
+    (directory / f".{FILE_NAME}.x1y2.tmp").write_bytes(b"half a write")  # as a kill may leave
     assert 1 <= killed_at < 20
     resumed = TabGAN(**params).fit(frame, checkpoint_dir=directory, resume=True)
     _same_model(TabGAN(**params).fit(frame), resumed)
     assert np.isfinite(resumed.history_["generator_loss"]).all()
+    assert sorted(p.name for p in directory.iterdir()) == [FILE_NAME]
+
+
+def test_the_last_epoch_is_written_only_when_the_loop_stops_at_its_end(monkeypatch,
+                                                                       mixed_frame, tmp_path):
+    """A loop that stops after two of four epochs (as a time budget does) leaves their
+    checkpoint; one that stops inside the third leaves none newer than the last interval:
+    the state inside an epoch is not the state at the end of the one before."""
+    original = GANTrainer.fit
+
+    def stop_after_two(partial: bool):
+        def fit(self, **kwargs):
+            history = original(self, **{**kwargs, "epochs": 2})
+            if partial:
+                self.critic_step(self.local_batch)  # a part of epoch 3
+            return history
+
+        return fit
+
+    monkeypatch.setattr(GANTrainer, "fit", stop_after_two(partial=False))
+    TabGAN(**_params(epochs=4)).fit(mixed_frame, checkpoint_dir=tmp_path / "a",
+                                    checkpoint_every=3)
+    assert read_checkpoint(tmp_path / "a" / FILE_NAME).epoch == 2
+    monkeypatch.setattr(GANTrainer, "fit", stop_after_two(partial=True))
+    TabGAN(**_params(epochs=4)).fit(mixed_frame, checkpoint_dir=tmp_path / "b",
+                                    checkpoint_every=3)
+    assert not (tmp_path / "b" / FILE_NAME).exists()

@@ -212,6 +212,7 @@ def test_audit_command_writes_page_and_json(tmp_path, split):
     assert result.exit_code == 0, result.output
     data = json.loads(js.read_text())
     assert data["facts"]["rows"]["synthetic"] == 300
+    assert data["training"]["epoch"] == model.history_["epoch"].tolist()  # read off the file
     assert data["guarantee"]["status"] == "none"
     assert data["headline"][0]["text"] in out.read_text()
     bad = tmp_path / "bad.csv"
