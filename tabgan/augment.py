@@ -27,13 +27,15 @@ def augment(
     metadata: Metadata | Mapping | str | os.PathLike | None = None,
     random_state: int | None = None,
     null_class: bool = False,
+    fit_args: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Return ``data`` with synthetic rows of ``target``'s smaller classes appended.
 
     With ``counts=None`` every class is filled up to the size of the largest; otherwise
     ``counts`` maps a class to the total number of rows it should have. ``model`` is a
     :class:`~tabgan.TabGAN`; an unfitted one (or None, for the defaults) is fitted on
-    ``data`` first, with ``target`` as a categorical column.
+    ``data`` first, with ``target`` as a categorical column, and with ``fit_args`` (more
+    arguments of ``TabGAN.fit``: ``callback``, ``checkpoint_dir``, ``resume``, ...).
 
     The target must hold classes: a numeric or datetime target (one that would not be
     inferred categorical) raises a TargetColumnError unless it is declared categorical in
@@ -62,7 +64,7 @@ def augment(
         if target not in discrete and not declared:
             _check_holds_classes(data[target], target)
             discrete.append(target)
-        model.fit(data, discrete_columns=discrete, metadata=metadata)
+        model.fit(data, discrete_columns=discrete, metadata=metadata, **(fit_args or {}))
     if model.metadata_[target].kind != "categorical":
         raise TargetColumnError(
             f"target {target!r} must be categorical to balance it; declare it in "

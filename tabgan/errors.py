@@ -36,6 +36,7 @@ __all__ = [
     "MetadataError",
     "ConditionError",
     "ModelFileError",
+    "CheckpointError",
     "PrivacyError",
     "EvaluationError",
     "AuditError",
@@ -128,6 +129,11 @@ class ConditionError(TabGANError, ValueError):
 
 class ModelFileError(TabGANError, OSError):
     """A saved model file is truncated, corrupted, or from a newer format."""
+
+
+class CheckpointError(TabGANError, ValueError):
+    """A checkpoint cannot be used: it belongs to another run (other data, metadata or
+    parameters), it is unreadable, or a new run would overwrite it."""
 
 
 class PrivacyError(TabGANError, ValueError):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tabgan.checkpoint import Checkpoints
 from tabgan.encoding.encoded import EncodedTable
 from tabgan.encoding.layout import TableLayout
 from tabgan.encoding.transformer import TableTransformer
@@ -42,6 +43,7 @@ from tabgan.privacy import accounting
 from tabgan.privacy.dp_train import DPGANTrainer
 from tabgan.privacy.ledger import Mechanism, PrivacyLedger
 from tabgan.privacy.preprocessing import private_statistics
+from tabgan.privacy.release import release_from_dict, release_to_dict
 from tabgan.settings import check_private, gan_config
 from tabgan.table.checks import check_fit_rows
 from tabgan.table.metadata import Metadata
@@ -115,8 +117,11 @@ class PublicPlan:
     def transformer(self) -> TableTransformer:
         return _transformer(self.params, random_state=self.seed + 1)
 
-    def fit_encoder(self, data, meta, transformer) -> None:
+    def fit_encoder(self, data, meta, transformer, release=None) -> None:
         transformer.fit_exact(data, meta)
+
+    def release(self) -> None:
+        return None  # nothing to keep: the statistics are read off the data again
 
     def adjust(self, config: GANConfig) -> None:
         pass
@@ -161,13 +166,21 @@ class PrivatePlan:
     def transformer(self) -> TableTransformer:
         return _transformer(self.params, random_state=self.seed + 2)
 
-    def fit_encoder(self, data, meta, transformer) -> None:
+    def fit_encoder(self, data, meta, transformer, release=None) -> None:
+        """Release the statistics, or, resuming, take the ``release`` of the checkpoint:
+        released once, never spent twice."""
         p = self.params
-        self.statistics, self.mechanisms, self.public = private_statistics(
-            data, meta, epsilon=p["preprocessing_share"] * p["epsilon"], delta=self.delta,
-            accountant=p["accountant"], rng=np.random.default_rng(self.seed + 1),
-        )
+        if release is not None:
+            self.statistics, self.mechanisms, self.public = release_from_dict(release)
+        else:
+            self.statistics, self.mechanisms, self.public = private_statistics(
+                data, meta, epsilon=p["preprocessing_share"] * p["epsilon"], delta=self.delta,
+                accountant=p["accountant"], rng=np.random.default_rng(self.seed + 1),
+            )
         transformer.fit_statistics(meta, self.statistics)
+
+    def release(self) -> dict:
+        return release_to_dict(self.statistics, self.mechanisms, self.public)
 
     def adjust(self, config: GANConfig) -> None:
         config.pac = 1  # one record per clipped sample
@@ -231,24 +244,29 @@ def fit_model(
     metadata=None,
     callback: Callable[[EpochRecord], bool | None] | None = None,
     on_start: Callable[[Fitted, int], None] | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> FitResult:
     """Fit a model of ``data`` with the estimator's ``params``: the one fit path, public
     or private by ``params["epsilon"]``. ``on_start(fitted, seed)`` receives the fitted
-    parts before training starts (they train in place), so that a callback can sample."""
+    parts before training starts (they train in place), so that a callback can sample.
+    ``checkpoints`` writes checkpoints of the fit, and continues the one it holds."""
     started = time.perf_counter()
     private = params["epsilon"] is not None
     if private and callback is not None:
         raise PrivacyError(
-            "a callback cannot be used under differential privacy: nothing may be selected "
-            "on the real data. Train without it."
+            "a callback (early stopping too) cannot be used under differential privacy: "
+            "nothing may be selected on the real data. Train without it."
         )
     check_fit_rows(len(data))
-    seed = distributed.broadcast_int(draw_seed(params["random_state"]))
+    stored = None if checkpoints is None else checkpoints.open()  # a resumed fit's seed
+    seed = distributed.broadcast_int(draw_seed(params["random_state"]) if stored is None
+                                     else stored)
     device = distributed.local_device(resolve_device(params["device"]))
     plan = PrivatePlan(params, seed, len(data)) if private else PublicPlan(params, seed)
     meta = plan.metadata(data, discrete_columns, metadata)
+    release = None if checkpoints is None else checkpoints.check(data, meta, params, device)
     transformer = plan.transformer()
-    plan.fit_encoder(data, meta, transformer)
+    plan.fit_encoder(data, meta, transformer, release=release)
     config = gan_config(plan.params, len(data), world=distributed.world_size(),
                         device=device)
     plan.adjust(config)
@@ -257,14 +275,21 @@ def fit_model(
     rng = torch.Generator(device=device).manual_seed(rank_seed(seed))
     with torch_seeded(seed):  # parameter init draws from torch's default RNG
         trainer = plan.trainer(config, transformer, encoded, device=device, rng=rng)
+    start_epoch = 0
+    if checkpoints is not None:
+        callback = checkpoints.start(trainer, plan, len(data), callback, started)
+        start_epoch = checkpoints.start_epoch
     fitted = assemble(transformer, trainer.config, trainer.sampling_generator,
                       plan.counts.cpu(), trainer.device)
     if on_start is not None:
         on_start(fitted, seed)
     history = _train(trainer, plan.steps_per_epoch(config, len(data)), params, started,
-                     callback)
+                     callback, start_epoch)
+    seconds = time.perf_counter() - started
+    if checkpoints is not None:
+        history, seconds = checkpoints.finish(), checkpoints.seconds
     fitted.generator.eval()
-    return FitResult(fitted, history, seed, memory, time.perf_counter() - started,
+    return FitResult(fitted, pd.DataFrame([vars(r) for r in history]), seed, memory, seconds,
                      plan.ledger(trainer, len(data)))
 
 
@@ -278,11 +303,13 @@ def _announce_memory(layout, n_rows, config, device, verbose) -> MemoryEstimate:
     return estimate
 
 
-def _train(trainer, steps: int, params, started: float, callback) -> pd.DataFrame:
-    """The training loop with its progress bar, deadline and callback; the history."""
+def _train(trainer, steps: int, params, started: float, callback,
+           start_epoch: int = 0) -> list[EpochRecord]:
+    """The training loop with its progress bar, deadline and callback; the history of the
+    epochs trained."""
     minutes = params["max_minutes"]
     deadline = None if minutes is None else started + 60.0 * minutes
-    bar = (ProgressBar(trainer.config.epochs)
+    bar = (ProgressBar(trainer.config.epochs, initial=start_epoch)
            if params["verbose"] and distributed.is_writer() else None)
     try:
         history = trainer.fit(
@@ -291,8 +318,9 @@ def _train(trainer, steps: int, params, started: float, callback) -> pd.DataFram
             deadline=deadline,
             callback=callback,
             progress=bar.update if bar else None,
+            start_epoch=start_epoch,
         )
     finally:
         if bar:
             bar.close()
-    return pd.DataFrame([vars(r) for r in history])
+    return history

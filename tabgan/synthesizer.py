@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -22,12 +23,14 @@ import pandas as pd
 import torch
 
 from tabgan import serialize
+from tabgan.checkpoint import Checkpoints
 from tabgan.encoding.quantile import DEFAULT_BINS
 from tabgan.errors import not_fitted
 from tabgan.fitting import Fitted, assemble, build_generator, fit_model
 from tabgan.gan.config import GANConfig
 from tabgan.gan.runtime import resolve_device
 from tabgan.gan.train import EpochRecord
+from tabgan.history import history_table
 from tabgan.settings import ParamsMixin, check_count
 from tabgan.table.conditions import ConditionSet
 from tabgan.table.metadata import Metadata
@@ -173,18 +176,32 @@ class TabGAN(ParamsMixin):
         *,
         metadata: Metadata | Mapping | str | os.PathLike | None = None,
         callback: Callable[[TabGAN, EpochRecord], bool | None] | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | str | timedelta = 10,
+        resume: bool = False,
     ) -> TabGAN:
         """Learn to generate rows like ``data``.
 
         ``discrete_columns`` forces columns to be categorical; ``metadata`` (a
         :class:`~tabgan.table.metadata.Metadata`, a dict or a JSON path) declares kinds,
         bounds and categories. ``callback(model, record)`` runs after every epoch (the model
-        can already sample); returning True stops training (enough to write early
-        stopping).
+        can already sample); returning True stops training (see
+        :class:`tabgan.callbacks.EarlyStopping`); its ``on_fit_start(model, data)``, if it
+        has one, runs before the first epoch. ``checkpoint_dir`` keeps a checkpoint of the
+        fit there, replaced every ``checkpoint_every`` epochs (an int) or so long (``"30s"``,
+        ``"5min"``, ``"1h"``, a timedelta); ``resume=True`` continues the fit it holds.
         """
+        checkpoints = Checkpoints.of(checkpoint_dir, every=checkpoint_every, resume=resume,
+                                     callback=callback, verbose=self.verbose)
         wrapped = None if callback is None else (lambda record: callback(self, record))
+
+        def on_start(fitted: Fitted, seed: int) -> None:  # then the callback meets the data
+            self._adopt(fitted, seed)
+            getattr(callback, "on_fit_start", lambda *_: None)(self, data)
+
         result = fit_model(data, self.get_params(), discrete_columns=discrete_columns,
-                           metadata=metadata, callback=wrapped, on_start=self._adopt)
+                           metadata=metadata, callback=wrapped, on_start=on_start,
+                           checkpoints=checkpoints)
         self.history_ = result.history
         self.seed_ = result.seed
         self.memory_estimate_ = result.memory
@@ -353,20 +370,10 @@ class TabGAN(ParamsMixin):
             f"batch {self.config_.batch_size}, pac {self.config_.pac}, "
             f"{self.fit_seconds_:.1f} s",
         ]
-        if len(history):
-            last = history.iloc[-1]
-            lines.append(
-                f"last epoch: generator loss {last.generator_loss:.3f}, critic loss "
-                f"{last.critic_loss:.3f}, mode coverage {last.mode_coverage:.2f}"
-            )
+        lines += history_table(history).splitlines()
         ledger = getattr(self, "privacy_ledger_", None)
-        lines.append("")
-        if ledger is None:
-            lines.append(
-                "privacy: trained without differential privacy; no formal guarantee holds."
-            )
-        else:
-            lines.append(ledger.describe())
+        lines += ["", "privacy: trained without differential privacy; no formal guarantee "
+                      "holds." if ledger is None else ledger.describe()]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ save / load

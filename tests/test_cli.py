@@ -2,6 +2,7 @@ import inspect
 
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 
 from tabgan import TabGAN
@@ -88,6 +89,52 @@ def test_info_describes_the_model(tmp_path, csv):
     assert result.exit_code == 0 and "no formal guarantee" in result.output
 
 
+def test_info_prints_the_training_history_as_a_table(tmp_path, csv):
+    model = tmp_path / "m.tabgan"
+    _run("fit", csv, "-o", model, *FAST[2:], "--epochs", 25)
+    lines = _run("info", model).output.splitlines()
+    head = next(i for i, line in enumerate(lines) if "generator loss" in line)
+    assert lines[head].split()[:3] == ["epoch", "generator", "loss"]
+    assert "critic loss" in lines[head] and "mode coverage" in lines[head]
+    rows = lines[head + 1: head + 11]
+    history = TabGAN.load(model).history_
+    assert [int(r.split()[0]) for r in rows] == [1, 4, 6, 9, 12, 14, 17, 20, 22, 25]
+    assert rows[-1].split()[1] == f"{history['generator_loss'].iloc[-1]:.3f}"
+    assert lines[head + 11].strip() == "(10 of 25 epochs, evenly spaced)"
+
+
+def test_fit_keeps_a_checkpoint_and_resumes_it(tmp_path, csv):
+    model, again, checkpoints = tmp_path / "m.tabgan", tmp_path / "n.tabgan", tmp_path / "ck"
+    args = ["--epochs", 3, "--batch-size", 40, "--seed", 0, "--quiet",
+            "--checkpoint-dir", checkpoints, "--checkpoint-every", 2]
+    assert _run("fit", csv, "-o", model, *args).exit_code == 0
+    assert (checkpoints / "checkpoint.pt").exists()
+    refused = _run("fit", csv, "-o", again, *args)
+    assert refused.exit_code == 1 and "--resume" in refused.output
+    assert "Traceback" not in refused.output and not again.exists()
+    assert _run("fit", csv, "-o", again, *args, "--resume").exit_code == 0
+    first, second = TabGAN.load(model), TabGAN.load(again)
+    for key, value in first.generator_.state_dict().items():
+        assert torch.equal(value, second.generator_.state_dict()[key])
+    other = _run("fit", csv, "-o", again, *args, "--resume", "--epochs", 4)
+    assert other.exit_code == 1 and "epochs (3 in the checkpoint, 4 now)" in other.output
+    bad = _run("fit", csv, "-o", again, *args[:-1], "5 parsecs", "--resume")
+    assert bad.exit_code == 1 and "checkpoint_every" in bad.output
+
+
+def test_early_stopping_stops_a_fit_on_the_command_line(tmp_path, csv, monkeypatch):
+    from tabgan.callbacks import EarlyStopping
+
+    monkeypatch.setattr(EarlyStopping, "measure", lambda self, model: 0.5)  # never improves
+    model = tmp_path / "m.tabgan"
+    result = _run("fit", csv, "-o", model, *FAST[2:], "--epochs", 100, "--early-stopping", 2)
+    assert result.exit_code == 0, result.output
+    assert len(TabGAN.load(model).history_) == 15  # checks at 5 (best), 10, 15: stop
+    private = _run("fit", csv, "-o", tmp_path / "p.tabgan", *FAST, "--epsilon", 3,
+                   "--early-stopping", 2)
+    assert private.exit_code == 1 and "differential privacy" in private.output
+
+
 def _commands(group, prefix=()):
     for name, command in group.commands.items():
         yield prefix + (name,), command
@@ -109,7 +156,9 @@ def _defaults(func) -> dict:
             if v.default is not inspect.Parameter.empty}
 
 
-FIT_ARGUMENTS = {"discrete": "discrete_columns", "metadata": "metadata"}
+FIT_ARGUMENTS = {"discrete": "discrete_columns", "metadata": "metadata",
+                 "checkpoint_dir": "checkpoint_dir", "checkpoint_every": "checkpoint_every",
+                 "resume": "resume", "early_stopping": "callback"}
 
 
 @pytest.mark.parametrize("command", ["fit", "synth", "augment"])
@@ -123,6 +172,9 @@ def test_every_training_option_is_a_constructor_or_fit_argument_with_its_default
             assert constructor["verbose"] is True and param.default is False
         elif param.name in FIT_ARGUMENTS:
             assert FIT_ARGUMENTS[param.name] in fit_args
+            if param.name in ("checkpoint_dir", "checkpoint_every", "resume"):
+                api = fit_args[param.name].default
+                assert param.default == (api if api is None else type(param.default)(api))
         else:
             assert param.name in constructor, param.name
             assert param.default == constructor[param.name], param.name

@@ -9,6 +9,7 @@ import warnings
 
 import click
 
+from tabgan.callbacks import EarlyStopping
 from tabgan.errors import TabGANError
 from tabgan.synthesizer import TabGAN
 
@@ -35,6 +36,8 @@ def _defaults(func) -> dict:
 
 
 SAMPLE_DEFAULTS = _defaults(TabGAN.iter_sample)
+FIT_DEFAULTS = _defaults(TabGAN.fit)
+_CHECK_EVERY = _defaults(EarlyStopping)["every"]
 LOAD_DEFAULTS = _defaults(TabGAN.load)
 
 
@@ -113,6 +116,21 @@ _TRAINING_OPTIONS = [
                       "reduce-overhead mode)."),
     click.option("--seed", "random_state", type=int, default=default("random_state"),
                  help="Random seed for reproducible runs."),
+    click.option("--checkpoint-dir", type=click.Path(file_okay=False),
+                 default=FIT_DEFAULTS["checkpoint_dir"],
+                 help="Keep a checkpoint of the fit in this directory, to --resume it."),
+    click.option("--checkpoint-every", "checkpoint_every", metavar="EVERY",
+                 default=str(FIT_DEFAULTS["checkpoint_every"]), show_default=True,
+                 help="With --checkpoint-dir: replace the checkpoint every EVERY epochs (10) "
+                      "or every so long (30s, 5min, 1h)."),
+    click.option("--resume", is_flag=True, default=FIT_DEFAULTS["resume"],
+                 help="Continue the fit whose checkpoint --checkpoint-dir holds (a new fit "
+                      "when it holds none)."),
+    click.option("--early-stopping", "early_stopping", type=click.IntRange(min=1),
+                 default=None, metavar="PATIENCE",
+                 help="Stop when the fidelity of samples to the training table has not "
+                      f"improved in PATIENCE checks (one every {_CHECK_EVERY} epochs). Not "
+                      "under DP."),
     click.option("--quiet", is_flag=True, default=False, help="No progress bar."),
 ]
 
@@ -129,7 +147,13 @@ def fit_options(opts: dict) -> tuple[dict, dict]:
     opts = dict(opts)
     discrete, metadata, quiet = opts.pop("discrete"), opts.pop("metadata"), opts.pop("quiet")
     opts["verbose"] = not quiet
-    return opts, {"discrete_columns": list(discrete) or None, "metadata": metadata}
+    fit_args = {"discrete_columns": list(discrete) or None, "metadata": metadata}
+    for name in ("checkpoint_dir", "checkpoint_every", "resume"):
+        fit_args[name] = opts.pop(name)
+    patience = opts.pop("early_stopping")
+    if patience is not None:
+        fit_args["callback"] = EarlyStopping(patience=patience)
+    return opts, fit_args
 
 
 def build_model(params: dict) -> TabGAN:

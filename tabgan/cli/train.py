@@ -201,7 +201,9 @@ def augment(data, target, balance, counts, null_class, output, **opts):
     frame = read_table(data)
     params, fit_args = fit_options(opts)
     out = augment_table(frame, target=target, counts=wanted, model=build_model(params),
-                        null_class=null_class, **fit_args)
+                        discrete_columns=fit_args.pop("discrete_columns"),
+                        metadata=fit_args.pop("metadata"), null_class=null_class,
+                        fit_args=fit_args)
     write_table(out, output)
     echo(opts["quiet"], f"wrote {counted(len(out), 'row')} ({len(out) - len(frame)} "
                         f"synthetic) to {output}")

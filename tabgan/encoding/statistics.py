@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tabgan.table import datetimes
-from tabgan.table.columns import ColumnMetadata
+from tabgan.table.columns import ColumnMetadata, to_json_scalar
 
 __all__ = ["ColumnStatistics", "numeric_values"]
 
@@ -42,6 +42,35 @@ class ColumnStatistics:
     null_count: float = 0.0  # numeric: rows with a null (noisy under DP)
     step_ns: int = 1  # datetime: every value is a multiple of this step
     exact: bool = True  # False: released under DP, so values outside it are coerced
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able values (arrays as lists of floats)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "categories": _listed(self.categories, to_json_scalar),
+            "counts": _listed(self.counts, float),
+            "support": _listed(self.support, float),
+            "bounds": _listed(self.bounds, float),
+            "nullable": bool(self.nullable),
+            "null_count": float(self.null_count),
+            "step_ns": int(self.step_ns),
+            "exact": bool(self.exact),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ColumnStatistics:
+        data = dict(data)
+        for key in ("counts", "support"):
+            if data[key] is not None:
+                data[key] = np.asarray(data[key], dtype=np.float64)
+        if data["bounds"] is not None:
+            data["bounds"] = tuple(data["bounds"])
+        return cls(**data)
+
+
+def _listed(values, convert) -> list | None:
+    return None if values is None else [convert(v) for v in values]
 
 
 def numeric_values(series: pd.Series, meta: ColumnMetadata) -> np.ndarray:

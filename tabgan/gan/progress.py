@@ -10,10 +10,11 @@ __all__ = ["ProgressBar"]
 class ProgressBar:
     """A tqdm bar over epochs; ``update`` is the trainer's per-epoch ``progress`` hook."""
 
-    def __init__(self, total: int | None):
+    def __init__(self, total: int | None, initial: int = 0):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=total, desc="training", unit="epoch", leave=True)
+        self.bar = tqdm(total=total, initial=initial, desc="training", unit="epoch",
+                        leave=True)
 
     def update(self, record: EpochRecord) -> None:
         self.bar.set_postfix(

@@ -274,12 +274,14 @@ class GANTrainer:
         deadline: float | None = None,
         callback: Callable[[EpochRecord], bool | None] | None = None,
         progress=None,
+        start_epoch: int = 0,
     ) -> list[EpochRecord]:
-        """Train for ``epochs`` (None: until ``deadline``), stopping early at ``deadline``
-        (a ``time.perf_counter`` value) or when ``callback`` returns True. The deadline is
-        checked between steps as well as between epochs (see ``BUDGET_CHECK_STEPS``): a
-        budget shorter than an epoch ends training within the epoch, whose record then has
-        fewer ``steps``. Returns the history."""
+        """Train for ``epochs`` (None: until ``deadline``) from ``start_epoch`` (the epochs a
+        resumed fit has done already), stopping early at ``deadline`` (a ``time.perf_counter``
+        value) or when ``callback`` returns True. The deadline is checked between steps as
+        well as between epochs (see ``BUDGET_CHECK_STEPS``): a budget shorter than an epoch
+        ends training within the epoch, whose record then has fewer ``steps``. Returns the
+        history of the epochs trained."""
         if epochs is None and deadline is None:
             raise ValueError("training needs a number of epochs or a deadline")
         cfg = self.config
@@ -292,7 +294,8 @@ class GANTrainer:
                                                                 self.c_opt.param_groups]
         self.generator.train()
         self.critic.train()
-        epoch, done = 0, False
+        plan.resume(start_epoch * steps_per_epoch)
+        epoch, done = start_epoch, False
         while not done and (epochs is None or epoch < epochs):
             start = time.perf_counter()
             g_sum = torch.zeros((), device=self.device)
@@ -334,6 +337,34 @@ class GANTrainer:
                 break
         return history
 
+    def state_dict(self) -> dict:
+        """What the loop carries from one epoch to the next: the networks, the weight
+        average, both optimizers, the batch generator (conditions, rows, noise, dropout,
+        Gumbel draws) and the average's step count. Tensors stay references: save or copy
+        them before training goes on."""
+        state = {
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "generator_optimizer": self.g_opt.state_dict(),
+            "critic_optimizer": self.c_opt.state_dict(),
+            "rng": self.rng.get_state(),
+        }
+        if self.ema_generator is not None:
+            state["ema_generator"] = self.ema_generator.state_dict()
+            state["ema_updates"] = self._ema_updates
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict` of a trainer built with the same settings."""
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.g_opt.load_state_dict(state["generator_optimizer"])
+        self.c_opt.load_state_dict(state["critic_optimizer"])
+        self.rng.set_state(state["rng"])
+        if self.ema_generator is not None:
+            self.ema_generator.load_state_dict(state["ema_generator"])
+            self._ema_updates = int(state["ema_updates"])
+
     def _set_ema_cap(self, planned_steps: int) -> None:
         """The average spans at most about the last tenth of the planned generator steps."""
         self._ema_cap = 1.0 - 10.0 / max(planned_steps * self.config.generator_steps, 20)
@@ -361,7 +392,11 @@ class _Plan:
         self.deadline = deadline
         self.every = every  # steps between two looks at the clock
         self.start = time.perf_counter()
-        self.done = 0
+        self.done = self.base = 0
+
+    def resume(self, done: int) -> None:
+        """Start counting from ``done`` steps (a resumed fit); the pace is this run's."""
+        self.done = self.base = done
 
     def step(self) -> None:
         self.done += 1
@@ -382,8 +417,9 @@ class _Plan:
     def planned_steps(self) -> int:
         """The steps the run will take: its epochs', or as many as the clock allows at the
         pace so far, whichever is fewer."""
-        if self.deadline is None or self.done == 0:
+        if self.deadline is None or self.done == self.base:
             return self.total if self.total is not None else 1000
         elapsed = max(time.perf_counter() - self.start, 1e-9)
-        by_clock = int(self.done * (self.deadline - self.start) / elapsed)
+        by_clock = self.base + int((self.done - self.base) * (self.deadline - self.start)
+                                   / elapsed)
         return by_clock if self.total is None else min(self.total, by_clock)

@@ -14,6 +14,7 @@ from tabgan.evaluate.result import Evaluation
 from tabgan.report import statements
 from tabgan.report.facts import run_facts
 from tabgan.report.figures import PLOTS, available
+from tabgan.report.training import training_section
 from tabgan.report.verdicts import verdicts
 
 __all__ = ["SCHEMA_VERSION", "build"]
@@ -32,17 +33,19 @@ def build(
     ledger = None if model is None else getattr(model, "privacy_ledger_", None)
     lights = verdicts(evaluation, ledger, canaries, model_given=model is not None)
     guarantee = statements.guarantee(ledger, model_given=model is not None)
+    training = training_section(model)
     return {
         "schema_version": SCHEMA_VERSION,
         "report": "tabgan privacy audit",
         "headline": headline(evaluation, guarantee, canaries, lights),
         "facts": run_facts(evaluation, model, canaries, notes=notes, seconds=seconds),
+        "training": training,
         "guarantee": guarantee,
         "canaries": None if canaries is None else canaries.to_dict(),
         "verdicts": [v.to_dict() for v in lights],
         "plots": [
             {"key": key, "title": PLOTS[key][0], "data": PLOTS[key][1]}
-            for key in available(evaluation, canaries)
+            for key in available(evaluation, canaries, training)
         ],
         "limits": statements.limits(
             has_canaries=canaries is not None,

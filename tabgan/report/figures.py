@@ -1,8 +1,9 @@
 """The report's plots, one function each: matplotlib figures drawn off-screen (no pyplot,
 no global backend) and embedded as PNG data URIs, so the page needs no other file.
 
-Every plot draws numbers the evaluation or the canary audit already holds: marginal shares,
-pair scores, ROC points, histogram counts. Nothing is computed from rows here.
+Every plot draws numbers the evaluation, the canary audit or the model's training history
+already holds: marginal shares, pair scores, ROC points, histogram counts, losses by epoch.
+Nothing is computed from rows here.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ PLOTS: dict[str, tuple[str, str]] = {
     "distances": ("Distances from synthetic rows to real rows",
                   "evaluation.privacy.dcr.histogram, evaluation.privacy.nndr.histogram"),
     "canaries": ("Canary scores", "canaries.score_histogram"),
+    "training": ("Training: losses and mode coverage by epoch", "training"),
 }
 
 
@@ -279,7 +281,43 @@ def canaries(audit) -> Plot | None:
                 "and of the excluded canaries.", _uri(fig))
 
 
-def available(evaluation: Evaluation, canary_audit=None) -> list[str]:
+# ---------------------------------------------------------------------- training
+def training(section: dict | None) -> Plot | None:
+    """The generator's and the critic's losses, and the mode coverage, by epoch (the
+    report's ``training`` section)."""
+    if section is None:
+        return None
+    epochs = np.asarray(section["epoch"], dtype=np.float64)
+
+    def series(key: str) -> np.ndarray:
+        return np.asarray([np.nan if v is None else v for v in section.get(key, [])],
+                          dtype=np.float64)
+
+    fig = _figure(10.0, 3.2)
+    losses, coverage = fig.subplots(1, 2)
+    marker = "o" if len(epochs) <= 30 else None
+    losses.plot(epochs, series("generator_loss"), color=SYNTHETIC, marker=marker,
+                markersize=3, label="generator")
+    losses.plot(epochs, series("critic_loss"), color=REAL, marker=marker, markersize=3,
+                label="critic")
+    losses.set_title("losses", fontsize=10)
+    losses.legend(fontsize=8)
+    coverage.plot(epochs, series("mode_coverage"), color=HOLDOUT, marker=marker, markersize=3)
+    coverage.set_ylim(0.0, 1.02)
+    coverage.set_title("mode coverage: share of the categories and modes a batch hits",
+                       fontsize=10)
+    for ax in (losses, coverage):
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, alpha=0.3)
+    shown = section["epochs_shown"]
+    every = "" if shown == section["epochs_trained"] else f" ({shown} epochs, evenly spaced)"
+    return Plot("training", PLOTS["training"][0],
+                f"Line plots of the generator and critic losses and of the mode coverage over "
+                f"{section['epochs_trained']} epochs of training{every}.", _uri(fig))
+
+
+def available(evaluation: Evaluation, canary_audit=None, training=None) -> list[str]:
     """The keys of the plots :func:`figures` draws for these results, without drawing."""
     ev = evaluation
     has = {
@@ -289,18 +327,21 @@ def available(evaluation: Evaluation, canary_audit=None) -> list[str]:
         "roc": ev.privacy is not None and bool(ev.privacy.membership),
         "distances": ev.privacy is not None and ev.privacy.dcr is not None,
         "canaries": canary_audit is not None,
+        "training": training is not None,
     }
     return [key for key in PLOTS if has[key]]
 
 
-def figures(evaluation: Evaluation, canary_audit=None) -> dict[str, Plot]:
-    """Every plot the data allows, by key."""
+def figures(evaluation: Evaluation, canary_audit=None, training_history=None
+            ) -> dict[str, Plot]:
+    """Every plot the data allows, by key (``training_history``: the report's training
+    section)."""
     out: dict[str, Plot] = {}
     for make in (marginals, pair_trends, utility, roc, distances):
         plot = make(evaluation)
         if plot is not None:
             out[plot.key] = plot
-    plot = canaries(canary_audit)
-    if plot is not None:
-        out[plot.key] = plot
+    for plot in (canaries(canary_audit), training(training_history)):
+        if plot is not None:
+            out[plot.key] = plot
     return out

@@ -193,7 +193,7 @@ def render(report) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         doc=report.document,
-        plots=figures(ev, report.canaries),
+        plots=figures(ev, report.canaries, report.document.get("training")),
         fidelity=_fidelity(ev),
         utility=_utility(ev),
         privacy=_privacy(ev),

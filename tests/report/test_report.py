@@ -3,6 +3,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -211,6 +212,7 @@ def test_audit_command_writes_page_and_json(tmp_path, split):
     assert result.exit_code == 0, result.output
     data = json.loads(js.read_text())
     assert data["facts"]["rows"]["synthetic"] == 300
+    assert data["training"]["epoch"] == model.history_["epoch"].tolist()  # read off the file
     assert data["guarantee"]["status"] == "none"
     assert data["headline"][0]["text"] in out.read_text()
     bad = tmp_path / "bad.csv"
@@ -244,3 +246,46 @@ def test_synth_report_splits_a_holdout_off_first(tmp_path, split):
     assert page.exists()
     result = _run("synth", data, "-o", tmp_path / "t.csv", "--target", "income")
     assert result.exit_code == 2 and "--report" in result.output
+
+
+# ---------------------------------------------------------------------- training
+def test_the_json_and_the_page_carry_the_training_history(plain, split):
+    model, report = plain
+    data = report.to_dict()
+    training = data["training"]
+    history = model.history_
+    assert training["epochs_trained"] == training["epochs_shown"] == len(history)
+    assert training["epoch"] == history["epoch"].tolist()
+    for key in ("generator_loss", "critic_loss", "mode_coverage"):
+        assert training[key] == pytest.approx(history[key].tolist())
+    assert "training" in {p["key"] for p in data["plots"]}
+    html = report.to_html()
+    section = html[html.index('<section id="training">'):html.index('<section id="guarantee">')]
+    assert section.count('<img src="data:image/png;base64,') == 1
+    assert "Training: losses and mode coverage by epoch" in section
+    train, holdout = split
+    anonymous = audit(train, train.sample(200, random_state=3), holdout=holdout,
+                      options=OPTIONS, verbose=False)
+    assert anonymous.to_dict()["training"] is None
+    assert "its training history is unknown" in anonymous.to_html()
+
+
+def test_a_long_history_is_sampled_evenly_and_holds_no_nan():
+    from types import SimpleNamespace
+
+    from tabgan.report.figures import training as training_plot
+    from tabgan.report.training import MAX_POINTS, training_section
+
+    n = 5000
+    history = pd.DataFrame({"epoch": np.arange(1, n + 1), "generator_loss": np.linspace(3, 1, n),
+                            "critic_loss": -0.1, "mode_coverage": 1.0, "seconds": 0.1})
+    history.loc[10, "critic_loss"] = np.nan
+    section = training_section(SimpleNamespace(history_=history))
+    assert section["epochs_trained"] == n and section["epochs_shown"] == MAX_POINTS
+    assert section["epoch"][0] == 1 and section["epoch"][-1] == n
+    assert section["critic_loss"][section["epoch"].index(11)] is None
+    json.dumps(section, allow_nan=False)
+    plot = training_plot(section)
+    assert plot.uri.startswith("data:image/png;base64,") and f"{MAX_POINTS} epochs" in plot.alt
+    assert training_section(None) is None
+    assert training_section(SimpleNamespace(history_=history.iloc[:0])) is None
