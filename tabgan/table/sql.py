@@ -42,9 +42,12 @@ __all__ = [
     "check_target",
 ]
 
-DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_CHUNK_ROWS = 10_000  # rows fetched, converted or inserted at a time
 IF_EXISTS = ("fail", "replace", "append")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(\+[A-Za-z0-9_]+)?://")
+# Dialects whose REPEATABLE READ keeps one snapshot for a count and the read after it
+# (SQLite's transactions always do).
+_SNAPSHOT_DIALECTS = {"postgresql", "mysql", "mariadb"}
 # Schemes of URLs that name files, not databases.
 _FILE_SCHEMES = {"http", "https", "ftp", "file", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss",
                  "adl", "hdfs", "memory"}
@@ -158,7 +161,9 @@ def read_sql(url: str, *, table: str | None = None, query: str | None = None,
     """Read a whole table, or the result of a query, from the database at ``url``.
 
     Rows are fetched ``chunksize`` at a time (a server-side cursor where the driver has
-    one) and each chunk is turned into typed arrays at once."""
+    one) and each chunk is turned into typed arrays at once. A table's rows are counted
+    first, so each column is one array filled in place; a query's result is joined from
+    its chunks at the end, a column at a time."""
     import sqlalchemy as sa
 
     from tabgan.table.sql_types import ColumnReader, reader_for
@@ -167,9 +172,12 @@ def read_sql(url: str, *, table: str | None = None, query: str | None = None,
         raise DataError("a database source needs a table name or a query, not both: "
                         "table='patients' or query='SELECT ...' (--table or --query).")
     with _engine(url, reading=True) as (engine, shown), engine.connect() as conn:
+        if engine.dialect.name in _SNAPSHOT_DIALECTS:  # the count and the rows agree
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         if table is not None:
             source = _table(conn, table, shown)
-            readers = [reader_for(c.name, c.type, engine.dialect) for c in source.columns]
+            rows = conn.execute(sa.select(sa.func.count()).select_from(source)).scalar_one()
+            readers = [reader_for(c.name, c.type, engine.dialect, rows) for c in source.columns]
             statement = sa.select(source)
         elif engine.dialect.name == "sqlite" and (view := _typed_view(conn, query)) is not None:
             readers = [reader_for(c.name, c.type, engine.dialect) for c in view.columns]

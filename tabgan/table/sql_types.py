@@ -67,21 +67,44 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
+_UNIT = {"date": "datetime64[s]", "datetime": "datetime64[us]"}
+
+
 @dataclass
 class ColumnReader:
-    """One column of a result, gathered chunk by chunk into typed arrays."""
+    """One column of a result, gathered chunk by chunk into typed arrays.
+
+    With ``rows`` (the table's row count, when known) the column is one array of that
+    length, allocated once and filled in place: no piece is ever joined. Without it, or for
+    rows beyond it, chunks are kept as pieces and joined at the end."""
 
     name: str
     kind: str | None  # None: decided by the first values (a query's column, an untyped one)
     dtype: str | None = None  # int and float columns: the numpy dtype
     tz: bool = False  # datetime: values in UTC, restored as datetime64[us, UTC]
     sql_type: str | None = None  # the declared type, for messages; None when untyped
-    pieces: list = field(default_factory=list)
+    rows: int | None = None
+    pieces: list = field(default_factory=list)  # typed chunks, or a count of nulls only
+    filled: int = 0  # rows held in the buffer
+    buffer: Any = None
+
+    def __post_init__(self) -> None:
+        if self.kind is not None:
+            self._allocate()
+
+    def _allocate(self) -> None:
+        if self.rows is not None:
+            self.buffer = self._nulls(self.rows)  # rows not filled stay null
 
     def add(self, values: tuple) -> None:
+        n = len(values)
+        into_buffer = self.rows is not None and self.filled + n <= self.rows and not self.pieces
         types = set(map(type, values)) - {_NONE}
-        if not types:
-            self.pieces.append(len(values))  # nulls only: typed at the end
+        if not types:  # nulls only: the buffer already holds them
+            if into_buffer:
+                self.filled += n
+            else:
+                self.pieces.append(n)
             return
         if self.kind is None:
             self._decide(types, values)
@@ -90,19 +113,35 @@ class ColumnReader:
                 self._promote_to_float()
             else:
                 self._refuse(types, values)
-        self.pieces.append(self._convert(values))
+        piece = self._convert(values)
+        if into_buffer:
+            if isinstance(piece, tuple):
+                self.buffer[0][self.filled:self.filled + n] = piece[0]
+                self.buffer[1][self.filled:self.filled + n] = piece[1]
+            else:
+                self.buffer[self.filled:self.filled + n] = piece
+            self.filled += n
+        else:
+            self.pieces.append(piece)
 
     def _decide(self, types: set, values: tuple) -> None:
         self.kind = _kind_of_values(self.name, types)
         self.dtype = _DEFAULT_DTYPE.get(self.kind)
         if self.kind == "datetime":
             self.tz = any(v is not None and v.tzinfo is not None for v in values)
+        self._allocate()
 
     def _promote_to_float(self) -> None:
         """Integers then fractions in an untyped column: floats, as pandas reads them."""
+        def as_float(part):
+            if isinstance(part, int):
+                return part
+            return np.where(part[1], np.nan, part[0].astype("float64"))
+
         self.kind, self.dtype = "float", "float64"
-        self.pieces = [p if isinstance(p, int) else np.where(p[1], np.nan, p[0].astype("float64"))
-                       for p in self.pieces]
+        self.pieces = [as_float(p) for p in self.pieces]
+        if self.buffer is not None:
+            self.buffer = as_float(self.buffer)
 
     def _refuse(self, types: set, values: tuple) -> None:
         bad = next(v for v in values if v is not None and not _fits(self.kind, {type(v)}))
@@ -152,25 +191,33 @@ class ColumnReader:
     def finish(self):
         """The whole column as one array; the pieces are let go."""
         pieces, self.pieces = self.pieces, []
+        buffer, self.buffer = self.buffer, None
         if self.kind is None:  # no value at all: a column of nulls
-            return np.full(sum(pieces), None, dtype=object)
-        pieces = [self._nulls(p) if isinstance(p, int) else p for p in pieces] or [self._nulls(0)]
+            return np.full(self.filled + sum(pieces), None, dtype=object)
+        parts = [self._nulls(p) if isinstance(p, int) else p for p in pieces]
+        if buffer is not None:
+            short = self.filled < len(buffer[0] if isinstance(buffer, tuple) else buffer)
+            if short:  # fewer rows than counted
+                buffer = tuple(b[:self.filled] for b in buffer) if isinstance(
+                    buffer, tuple) else buffer[:self.filled]
+            parts.insert(0, buffer)
+        parts = parts or [self._nulls(0)]
         if self.kind in ("int", "bool"):
-            data = np.concatenate([d for d, _ in pieces])
-            mask = np.concatenate([m for _, m in pieces])
-            del pieces
+            data, mask = (parts[0] if len(parts) == 1 else
+                          tuple(np.concatenate(side) for side in zip(*parts, strict=True)))
+            del parts
             if not mask.any():
                 return data
             if self.kind == "int":
                 return pd.arrays.IntegerArray(data, mask)
             return pd.arrays.BooleanArray(data, mask)
-        data = np.concatenate(pieces)
+        data = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        del parts
         if self.kind == "datetime" and self.tz:
             return pd.array(data).tz_localize("UTC")
         return data
 
 
-_UNIT = {"date": "datetime64[s]", "datetime": "datetime64[us]"}
 
 
 def _type_label(sql_type, dialect) -> str:
@@ -180,14 +227,14 @@ def _type_label(sql_type, dialect) -> str:
         return type(sql_type).__name__
 
 
-def reader_for(name: str, sql_type: sa.types.TypeEngine, dialect) -> ColumnReader:
-    """The reader of a column of ``sql_type``; a DataError for types tabgan cannot model."""
-    label = _type_label(sql_type, dialect)
+def _kind_of_type(name: str, sql_type: sa.types.TypeEngine, dialect) -> tuple:
+    """(kind, dtype, time zone) of a column of ``sql_type``; a DataError for types tabgan
+    cannot model."""
     sqlite = dialect.name == "sqlite"
     if isinstance(sql_type, sa.types.NullType):
-        return ColumnReader(name, None)
+        return None, None, False
     if isinstance(sql_type, sa.Boolean):
-        return ColumnReader(name, "bool", "bool", sql_type=label)
+        return "bool", "bool", False
     if isinstance(sql_type, sa.Integer):
         if isinstance(sql_type, sa.SmallInteger):
             dtype = "int16"
@@ -195,22 +242,30 @@ def reader_for(name: str, sql_type: sa.types.TypeEngine, dialect) -> ColumnReade
             dtype = "int64"
         else:
             dtype = "int32"
-        return ColumnReader(name, "int", dtype, sql_type=label)
+        return "int", dtype, False
     if isinstance(sql_type, sa.Float):
         dtype = "float32" if isinstance(sql_type, sa.REAL) and not sqlite else "float64"
-        return ColumnReader(name, "float", dtype, sql_type=label)
+        return "float", dtype, False
     if isinstance(sql_type, sa.Numeric):  # NUMERIC / DECIMAL: read as floats
-        return ColumnReader(name, "float", "float64", sql_type=label)
+        return "float", "float64", False
     if isinstance(sql_type, sa.DateTime):
-        return ColumnReader(name, "datetime", tz=bool(sql_type.timezone), sql_type=label)
+        return "datetime", None, bool(sql_type.timezone)
     if isinstance(sql_type, sa.Date):
-        return ColumnReader(name, "date", sql_type=label)
+        return "date", None, False
     if isinstance(sql_type, sa.String | sa.Enum | sa.Uuid):
-        return ColumnReader(name, "string", sql_type=label)
+        return "string", None, False
     raise DataError(
-        f"column {name!r} has the SQL type {label}, which tabgan cannot model (it reads "
-        f"numbers, text, booleans, dates and timestamps); {_TEXT_FIX}."
+        f"column {name!r} has the SQL type {_type_label(sql_type, dialect)}, which tabgan "
+        f"cannot model (it reads numbers, text, booleans, dates and timestamps); {_TEXT_FIX}."
     )
+
+
+def reader_for(name: str, sql_type: sa.types.TypeEngine, dialect,
+               rows: int | None = None) -> ColumnReader:
+    """The reader of a column of ``sql_type`` (``rows`` long, when known)."""
+    kind, dtype, tz = _kind_of_type(name, sql_type, dialect)
+    label = None if kind is None else _type_label(sql_type, dialect)
+    return ColumnReader(name, kind, dtype, tz=tz, sql_type=label, rows=rows)
 
 
 # ---------------------------------------------------------------------- writing
@@ -282,10 +337,8 @@ def target_for(name: Any, series: pd.Series) -> Target:
 
 def target_of_column(name: str, sql_type: sa.types.TypeEngine, dialect) -> Target | None:
     """The target of an existing column (None: an untyped one, which takes any kind)."""
-    kind = reader_for(name, sql_type, dialect).kind
-    if kind is None:
-        return None
-    return Target(kind, sql_type, tz=bool(getattr(sql_type, "timezone", False)))
+    kind, _, tz = _kind_of_type(name, sql_type, dialect)
+    return None if kind is None else Target(kind, sql_type, tz=tz)
 
 
 # Which kinds of pandas column each kind of database column takes.

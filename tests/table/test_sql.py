@@ -378,3 +378,19 @@ def test_postgres_specific_types(postgres_url):
     assert types["stamp"] == "TIMESTAMP WITH TIME ZONE" and types["r"] == "REAL"
     assert types["s"] == "SMALLINT"
     pd.testing.assert_frame_equal(read_table(postgres_url, table="q"), frame)
+
+
+@pytest.mark.parametrize("counted", [None, 2, 5, 9])
+def test_a_reader_gives_the_rows_it_got_whatever_was_counted(counted):
+    from tabgan.table.sql_types import ColumnReader
+
+    chunks = [(None, None), (1, 2), (None, 4), (5,)]
+    typed = ColumnReader("n", "int", "int64", sql_type="INTEGER", rows=counted)
+    untyped = ColumnReader("m", None, rows=counted)
+    for values in chunks:
+        typed.add(values)
+        untyped.add(tuple(None if v is None else v + 0.5 if v == 4 else v for v in values))
+    assert pd.array(typed.finish()).tolist() == [pd.NA, pd.NA, 1, 2, pd.NA, 4, 5]
+    floats = untyped.finish()  # integers, then a fraction: floats
+    assert floats.dtype == "float64"
+    assert np.array_equal(floats, [np.nan, np.nan, 1, 2, np.nan, 4.5, 5], equal_nan=True)
