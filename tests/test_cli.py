@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from tabgan import TabGAN
 from tabgan.cli import main
+from tabgan.table.io import read_table
 
 FAST = ["--epochs", "1", "--batch-size", "40", "--seed", "0", "--quiet"]
 
@@ -122,6 +123,8 @@ def test_every_training_option_is_a_constructor_or_fit_argument_with_its_default
             assert constructor["verbose"] is True and param.default is False
         elif param.name in FIT_ARGUMENTS:
             assert FIT_ARGUMENTS[param.name] in fit_args
+        elif param.name in ("table", "query"):  # read_table's, for a database source
+            assert param.default is inspect.signature(read_table).parameters[param.name].default
         else:
             assert param.name in constructor, param.name
             assert param.default == constructor[param.name], param.name

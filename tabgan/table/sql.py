@@ -40,6 +40,7 @@ __all__ = [
     "write_sql",
     "write_sql_chunks",
     "check_target",
+    "shown",
 ]
 
 DEFAULT_CHUNK_ROWS = 10_000  # rows fetched, converted or inserted at a time
@@ -60,6 +61,11 @@ def is_url(source: Any) -> bool:
         return False
     match = _URL.match(source)
     return match is not None and match.group(1).lower() not in _FILE_SCHEMES
+
+
+def shown(url: str) -> str:
+    """``url`` as messages show it: the password hidden."""
+    return _parse(url)[1]
 
 
 # ---------------------------------------------------------------------- connections
