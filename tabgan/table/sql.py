@@ -307,14 +307,17 @@ def write_sql_chunks(chunks: Iterable[pd.DataFrame], url: str, *, table: str,
     _check_arguments(table, if_exists)
     rows = 0
     with _engine(url, reading=False) as (engine, shown), engine.begin() as conn:
-        target = None
+        target = first = None
         for chunk in chunks:
             if target is None:
-                target = _prepare(conn, chunk, table, if_exists, shown)
+                target, first = _prepare(conn, chunk, table, if_exists, shown), _names(chunk)
             into, targets = target
+            names = _names(chunk)
+            if names != first:
+                raise ColumnMismatchError(f"a chunk has the columns {names}, the first one had "
+                                          f"{first}; every chunk needs the same columns.")
             if len(chunk) == 0:
                 continue
-            names = _names(chunk)
             columns = [python_values(c, chunk[c], t)
                        for c, t in zip(chunk.columns, targets, strict=True)]
             records = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]

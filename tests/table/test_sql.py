@@ -394,3 +394,10 @@ def test_a_reader_gives_the_rows_it_got_whatever_was_counted(counted):
     floats = untyped.finish()  # integers, then a fraction: floats
     assert floats.dtype == "float64"
     assert np.array_equal(floats, [np.nan, np.nan, 1, 2, np.nan, 4.5, 5], equal_nan=True)
+
+
+def test_every_chunk_needs_the_same_columns(url):
+    chunks = [pd.DataFrame({"a": [1], "b": ["x"]}), pd.DataFrame({"a": [2], "c": ["y"]})]
+    with pytest.raises(ColumnMismatchError, match="every chunk needs the same columns"):
+        write_table_chunks(iter(chunks), url, table="t")
+    assert _tables(url) == []
