@@ -45,3 +45,37 @@ def tiny_model_params() -> dict:
         "verbose": False,
         "random_state": 0,
     }
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server (tests/postgres.py) for the whole run. Skipped where
+    none can be started, unless TABGAN_REQUIRE_POSTGRES=1 (as in CI), which makes that a
+    failure."""
+    import os
+
+    from tests.postgres import PostgresServer, Unavailable
+
+    required = os.environ.get("TABGAN_REQUIRE_POSTGRES") == "1"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        reason = "the PostgreSQL driver is not installed (pip install 'tabgan[postgresql]')"
+        if required:
+            pytest.fail(f"{reason}; TABGAN_REQUIRE_POSTGRES=1 needs it")
+        pytest.skip(reason)
+    try:
+        server = PostgresServer().start()
+    except Unavailable as exc:
+        if required:
+            pytest.fail(f"no PostgreSQL server could be started ({exc}); "
+                        "TABGAN_REQUIRE_POSTGRES=1 needs one")
+        pytest.skip(f"no PostgreSQL server could be started: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The URL of a new, empty database on the test server."""
+    return postgres_server.create_database()

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from tabgan import TabGAN
 from tabgan.cli import main
+from tabgan.table.io import read_table
 
 FAST = ["--epochs", "1", "--batch-size", "40", "--seed", "0", "--quiet"]
 
@@ -175,6 +176,8 @@ def test_every_training_option_is_a_constructor_or_fit_argument_with_its_default
             if param.name in ("checkpoint_dir", "checkpoint_every", "resume"):
                 api = fit_args[param.name].default
                 assert param.default == (api if api is None else type(param.default)(api))
+        elif param.name in ("table", "query"):  # read_table's, for a database source
+            assert param.default is inspect.signature(read_table).parameters[param.name].default
         else:
             assert param.name in constructor, param.name
             assert param.default == constructor[param.name], param.name

@@ -12,6 +12,8 @@ import click
 from tabgan.callbacks import EarlyStopping
 from tabgan.errors import TabGANError
 from tabgan.synthesizer import TabGAN
+from tabgan.table import sql
+from tabgan.table.io import table_format, write_table
 
 __all__ = [
     "main",
@@ -25,6 +27,12 @@ __all__ = [
     "given",
     "echo",
     "counted",
+    "SOURCE",
+    "source_options",
+    "source_args",
+    "sink_options",
+    "sink_args",
+    "where",
 ]
 
 _PARAMS = inspect.signature(TabGAN).parameters
@@ -173,3 +181,101 @@ def echo(quiet: bool, message: str) -> None:
 def counted(n: int, noun: str) -> str:
     """``n`` and ``noun``, plural unless ``n`` is 1: "1 row", "2 rows"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+# ---------------------------------------------------------------------- databases
+class TableSource(click.ParamType):
+    """A table to read: a file that exists, or a database URL."""
+
+    name = "file_or_url"
+
+    def convert(self, value, param, ctx):
+        if sql.is_url(value):
+            return value
+        return click.Path(exists=True, dir_okay=False).convert(value, param, ctx)
+
+
+SOURCE = TableSource()
+_IF_EXISTS = inspect.signature(write_table).parameters["if_exists"].default
+
+
+_SHOWN = {"synthetic": "SYNTHETIC", "holdout": "--holdout"}
+
+
+def source_options(first: str = "DATA", others: tuple[str, ...] = ()):
+    """``--table`` and ``--query`` for the command's source ``first``, and
+    ``--ROLE-table`` / ``--ROLE-query`` for each of ``others`` ("synthetic", "holdout"):
+    ``read_table``'s arguments for a source that is a database URL."""
+    default = f" (and of {' and '.join(_SHOWN[o] for o in others)}, unless given)" if others \
+        else ""
+    options = [
+        click.option("--table", default=None, metavar="NAME",
+                     help=f"Where {first} is a database URL: the table to read{default}."),
+        click.option("--query", default=None, metavar="SQL",
+                     help=f"Where {first} is a database URL: read the result of this SELECT "
+                          "instead of a table."),
+    ]
+    for role in others:
+        options += [
+            click.option(f"--{role}-table", default=None, metavar="NAME",
+                         help=f"Where {_SHOWN[role]} is a database URL: its table  "
+                              "[default: --table]"),
+            click.option(f"--{role}-query", default=None, metavar="SQL",
+                         help=f"Where {_SHOWN[role]} is a database URL: read the result of "
+                              "this SELECT instead."),
+        ]
+
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def source_args(path: str, table: str | None, query: str | None, *,
+                flags: str = "--table and --query") -> dict:
+    """``read_table``'s database arguments for a source given on the command line."""
+    if sql.is_url(path):
+        return {"table": table, "query": query}
+    if table is not None or query is not None:
+        raise click.UsageError(f"{flags} go with a database URL, and {path!r} is a file.")
+    return {}
+
+
+def sink_options(default: str = "the input's --table, else 'synthetic'"):
+    """``--output-table`` and ``--if-exists`` for an output that is a database URL:
+    ``write_table``'s ``table`` and ``if_exists``; ``default`` says the table's default."""
+    def decorate(func):
+        func = click.option(
+            "--if-exists", type=click.Choice(sql.IF_EXISTS), default=_IF_EXISTS,
+            show_default=True,
+            help="Where -o is a database URL: what to do with a table of that name that "
+                 "exists (refuse, drop and write it anew, add the rows).")(func)
+        return click.option(
+            "--output-table", default=None, metavar="NAME",
+            help=f"Where -o is a database URL: the table to write  [default: {default}]")(func)
+
+    return decorate
+
+
+def sink_args(output: str, output_table: str | None, if_exists: str, *,
+              default_table: str | None) -> dict:
+    """``write_table``'s database arguments for ``-o``, checked before any work: a file
+    name of a known format, or a URL whose table may be written."""
+    table_format(output)
+    if not sql.is_url(output):
+        if output_table is not None or if_exists != _IF_EXISTS:
+            raise click.UsageError("--output-table and --if-exists go with a database URL "
+                                   f"for -o, and {output!r} is a file.")
+        return {}
+    args = {"table": output_table or default_table or "synthetic", "if_exists": if_exists}
+    sql.check_target(output, **args)
+    return args
+
+
+def where(output: str, args: dict) -> str:
+    """``-o`` as a message shows it: a URL without its password, and the table."""
+    if not args:
+        return output
+    return f"table {args['table']!r} of {sql.shown(output)}"

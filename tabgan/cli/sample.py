@@ -6,10 +6,20 @@ import time
 
 import click
 
-from tabgan.cli.options import LOAD_DEFAULTS, SAMPLE_DEFAULTS, counted, echo, fail_nicely, main
+from tabgan.cli.options import (
+    LOAD_DEFAULTS,
+    SAMPLE_DEFAULTS,
+    counted,
+    echo,
+    fail_nicely,
+    main,
+    sink_args,
+    sink_options,
+    where,
+)
 from tabgan.synthesizer import TabGAN
 from tabgan.table.conditions import parse_condition_strings
-from tabgan.table.io import table_format, write_table_chunks
+from tabgan.table.io import write_table_chunks
 
 __all__ = ["sample", "info"]
 
@@ -19,7 +29,7 @@ __all__ = ["sample", "info"]
 @click.option("-n", "--rows", "n", type=click.IntRange(min=0), required=True,
               help="Number of rows to generate.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Output file, .csv or .parquet.")
+              help="Output file, .csv or .parquet, or a database URL.")
 @click.option("--condition", "conditions", multiple=True, metavar="COLUMN=VALUE",
               help="Only rows with COLUMN equal to VALUE, or in LOW..HIGH for a numeric "
                    "column, or null for COLUMN= (repeatable; quote it in the shell: "
@@ -35,16 +45,19 @@ __all__ = ["sample", "info"]
 @click.option("--device", default=LOAD_DEFAULTS["device"], show_default=True,
               help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages.")
+@sink_options(default="'synthetic'")
 @fail_nicely
-def sample(model_path, n, output, conditions, seed, batch_size, max_tries, device, quiet):
+def sample(model_path, n, output, conditions, seed, batch_size, max_tries, device, quiet,
+           output_table, if_exists):
     """Generate rows from a saved MODEL.
 
     Example:
 
     \b
         tabgan sample model.tabgan -n 1000 -o rich.csv --condition "income=>50K"
+        tabgan sample model.tabgan -n 10000000 -o sqlite:///synthetic.db --output-table people
     """
-    table_format(output)
+    sink = sink_args(output, output_table, if_exists, default_table="synthetic")
     model = TabGAN.load(model_path, device=device)
     started = time.perf_counter()
     chunks = model.iter_sample(n, parse_condition_strings(list(conditions)) or None,
@@ -55,12 +68,12 @@ def sample(model_path, n, output, conditions, seed, batch_size, max_tries, devic
 
         bar = tqdm(total=n, desc="sampling", unit="row", unit_scale=True)
     try:
-        rows = write_table_chunks(chunks, output, progress=bar.update if bar else None)
+        rows = write_table_chunks(chunks, output, progress=bar.update if bar else None, **sink)
     finally:
         if bar:
             bar.close()
     seconds = time.perf_counter() - started
-    echo(quiet, f"wrote {counted(rows, 'row')} to {output} in {seconds:.1f} s")
+    echo(quiet, f"wrote {counted(rows, 'row')} to {where(output, sink)} in {seconds:.1f} s")
 
 
 @main.command()

@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import click
 
-from tabgan.cli.options import fail_nicely, given, main
+from tabgan.cli.options import SOURCE, fail_nicely, given, main, source_args, source_options
 from tabgan.cli.train import write_report
+from tabgan.table import sql
 from tabgan.table.io import read_table
 
 __all__ = ["evaluate", "audit_command"]
 
 
+def _sources(real, synthetic, holdout, options: dict) -> tuple:
+    """REAL, SYNTHETIC and --holdout as frames, each a file or a database table or query;
+    in a database, SYNTHETIC's and --holdout's table default to --table."""
+    def read(path, role):
+        table, query = options[f"{role}table"], options[f"{role}query"]
+        if role and sql.is_url(path) and table is None and query is None:
+            table = options["table"]
+        flags = f"--{role}table and --{role}query".replace("_", "-")
+        return read_table(path, **source_args(path, table, query, flags=flags))
+
+    if holdout is None and (options["holdout_table"] or options["holdout_query"]):
+        raise click.UsageError("--holdout-table and --holdout-query go with --holdout.")
+    frames = read(real, ""), read(synthetic, "synthetic_")
+    return (*frames, read(holdout, "holdout_") if holdout is not None else None)
+
+
 @main.command()
-@click.argument("real", type=click.Path(exists=True, dir_okay=False))
-@click.argument("synthetic", type=click.Path(exists=True, dir_okay=False))
-@click.option("--holdout", type=click.Path(exists=True, dir_okay=False), default=None,
+@click.argument("real", type=SOURCE)
+@click.argument("synthetic", type=SOURCE)
+@click.option("--holdout", type=SOURCE, default=None,
               help="Real rows the generator never saw: enables the privacy attacks and the "
                    "holdout reference of every score.")
 @click.option("--target", default=None, help="Column to predict in the utility section.")
@@ -25,21 +42,25 @@ __all__ = ["evaluate", "audit_command"]
 @click.option("--seed", type=int, default=None,
               help="Random seed  [default: the API's fixed seed, so that scores repeat]")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@source_options("REAL", ("synthetic", "holdout"))
 @fail_nicely
-def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, quiet):
+def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, quiet,
+             **tables):
     """Score a SYNTHETIC table against the REAL one: fidelity, utility, privacy.
 
     Example:
 
     \b
         tabgan evaluate train.csv syn.csv --holdout test.csv --target income
+        tabgan evaluate sqlite:///clinic.db sqlite:///synthetic.db --table patients
     """
     from tabgan.evaluate import evaluate as run_evaluation
 
+    real_frame, synthetic_frame, holdout_frame = _sources(real, synthetic, holdout, tables)
     result = run_evaluation(
-        read_table(real),
-        read_table(synthetic),
-        holdout=read_table(holdout) if holdout else None,
+        real_frame,
+        synthetic_frame,
+        holdout=holdout_frame,
         target=target,
         positive_class=positive_class,
         verbose=not quiet,
@@ -51,9 +72,9 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
 
 
 @main.command("audit")
-@click.argument("real", type=click.Path(exists=True, dir_okay=False))
-@click.argument("synthetic", type=click.Path(exists=True, dir_okay=False))
-@click.option("--holdout", required=True, type=click.Path(exists=True, dir_okay=False),
+@click.argument("real", type=SOURCE)
+@click.argument("synthetic", type=SOURCE)
+@click.option("--holdout", required=True, type=SOURCE,
               help="Real rows the generator never saw (split off before training).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False),
               default=None,
@@ -75,15 +96,18 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
 @click.option("--seed", type=int, default=None,
               help="Random seed  [default: the API's fixed seed, so that scores repeat]")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@source_options("REAL", ("synthetic", "holdout"))
 @fail_nicely
 def audit_command(real, synthetic, holdout, model_path, target, positive_class, metadata,
-                  output, json_path, canaries, seed, quiet):
+                  output, json_path, canaries, seed, quiet, **tables):
     """Write a privacy audit page of SYNTHETIC against REAL, the rows it was trained on.
 
     Example:
 
     \b
         tabgan audit train.csv syn.csv --holdout test.csv -o report.html
+        tabgan audit sqlite:///clinic.db sqlite:///synthetic.db --table patients \\
+            --holdout sqlite:///clinic.db --holdout-table patients_test -o report.html
     """
     from tabgan.report import audit
 
@@ -91,10 +115,11 @@ def audit_command(real, synthetic, holdout, model_path, target, positive_class, 
         raise click.UsageError("--canaries needs --model: the canary audit repeats its training.")
     if json_path is not None and json_path == output:
         raise click.UsageError("-o and --json must name different files.")
+    real_frame, synthetic_frame, holdout_frame = _sources(real, synthetic, holdout, tables)
     report = audit(
-        read_table(real),
-        read_table(synthetic),
-        holdout=read_table(holdout),
+        real_frame,
+        synthetic_frame,
+        holdout=holdout_frame,
         model=model_path,
         target=target,
         positive_class=positive_class,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tabgan.cli.options import (
+    SOURCE,
     build_model,
     counted,
     default,
@@ -12,10 +13,15 @@ from tabgan.cli.options import (
     fail_nicely,
     fit_options,
     main,
+    sink_args,
+    sink_options,
+    source_args,
+    source_options,
     training_options,
+    where,
 )
 from tabgan.gan import distributed
-from tabgan.table.io import atomic_write_text, read_table, table_format, write_table
+from tabgan.table.io import atomic_write_text, read_table, write_table
 
 __all__ = ["fit", "synth", "demo", "augment"]
 
@@ -39,29 +45,32 @@ def _trained(model) -> str:
 
 
 @main.command()
-@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.argument("data", type=SOURCE)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the model (e.g. model.tabgan).")
+@source_options()
 @training_options
 @fail_nicely
-def fit(data, output, **opts):
-    """Train a model on DATA (CSV or Parquet) and save it.
+def fit(data, output, table, query, **opts):
+    """Train a model on DATA (CSV, Parquet, or a database URL with --table or --query) and
+    save it.
 
     Example:
 
     \b
         tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
+        tabgan fit postgresql+psycopg://me@db/clinic --table patients -o model.tabgan
     """
-    model = _fit(read_table(data), opts)
+    model = _fit(read_table(data, **source_args(data, table, query)), opts)
     if distributed.is_writer():
         model.save(output)
     echo(opts["quiet"], f"{_trained(model)}; saved {output}")
 
 
 @main.command()
-@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.argument("data", type=SOURCE)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Output file, .csv or .parquet.")
+              help="Output file, .csv or .parquet, or a database URL.")
 @click.option("-n", "--rows", "n", type=click.IntRange(min=0), default=None,
               help="Rows to generate  [default: as many as DATA has]")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
@@ -79,21 +88,24 @@ def fit(data, output, **opts):
 @click.option("--canaries", type=click.IntRange(min=2), default=None,
               help="With --report: also run the canary audit with this many canaries (one "
                    "more training run).")
+@source_options()
+@sink_options()
 @training_options
 @fail_nicely
 def synth(data, output, n, save_model, report_path, report_json, holdout_fraction, target,
-          canaries, **opts):
+          canaries, table, query, output_table, if_exists, **opts):
     """Train on DATA and write a synthetic table of the same shape: the main job.
 
     Example:
 
     \b
         tabgan synth data.csv -o synthetic.csv --minutes 10 --report report.html
+        tabgan synth sqlite:///clinic.db --table patients -o sqlite:///synthetic.db
     """
-    table_format(output)  # fail before any work on a name whose format is unknown
     if report_path is None and (report_json or target is not None or canaries is not None):
         raise click.UsageError("--report-json, --target and --canaries go with --report PATH.")
-    frame = read_table(data)
+    sink = sink_args(output, output_table, if_exists, default_table=table)  # fail before work
+    frame = read_table(data, **source_args(data, table, query))
     seed, quiet = opts["random_state"], opts["quiet"]
     if report_path is not None:
         from tabgan.table.split import holdout_split
@@ -105,9 +117,9 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     if not distributed.is_writer():
         return
     synthetic = model.sample(len(frame) if n is None else n, random_state=seed)
-    write_table(synthetic, output)
+    write_table(synthetic, output, **sink)
     echo(quiet, f"{_trained(model)} on {counted(len(train), 'row')}; wrote "
-                f"{counted(len(synthetic), 'row')} to {output}")
+                f"{counted(len(synthetic), 'row')} to {where(output, sink)}")
     if save_model:
         model.save(save_model)
     if report_path is None:
@@ -138,15 +150,17 @@ def write_report(report, html_path, json_path, quiet) -> None:
 
 @main.command()
 @click.option("-o", "--output", default="adult_synthetic.csv", show_default=True,
-              type=click.Path(dir_okay=False), help="Output file, .csv or .parquet.")
+              type=click.Path(dir_okay=False),
+              help="Output file, .csv or .parquet, or a database URL.")
 @click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Training budget in minutes  [default: 2]")
 @click.option("--seed", type=int, default=None, help="Random seed  [default: 0]")
 @click.option("--device", default=default("device"), show_default=True,
               help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@sink_options(default="'adult'")
 @fail_nicely
-def demo(output, minutes, seed, device, quiet):
+def demo(output, minutes, seed, device, quiet, output_table, if_exists):
     """Synthesize the bundled UCI Adult census table (32,561 rows, 15 columns).
 
     Example:
@@ -156,7 +170,7 @@ def demo(output, minutes, seed, device, quiet):
     """
     from tabgan.datasets import DEMO_MINUTES, DEMO_SEED, load_adult
 
-    table_format(output)
+    sink = sink_args(output, output_table, if_exists, default_table="adult")
     minutes = DEMO_MINUTES if minutes is None else minutes
     seed = DEMO_SEED if seed is None else seed
     data = load_adult()
@@ -164,12 +178,13 @@ def demo(output, minutes, seed, device, quiet):
     model = build_model({"max_minutes": minutes, "random_state": seed, "device": device,
                          "verbose": not quiet}).fit(data)
     synthetic = model.sample(len(data), random_state=seed)
-    write_table(synthetic, output)
-    echo(quiet, f"{_trained(model)}; wrote {counted(len(synthetic), 'row')} to {output}")
+    write_table(synthetic, output, **sink)
+    echo(quiet, f"{_trained(model)}; wrote {counted(len(synthetic), 'row')} to "
+                f"{where(output, sink)}")
 
 
 @main.command()
-@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.argument("data", type=SOURCE)
 @click.option("--target", required=True, help="The class column to balance.")
 @click.option("--balance", is_flag=True,
               help="Add synthetic rows to every class until all match the largest.")
@@ -180,10 +195,13 @@ def demo(output, minutes, seed, device, quiet):
               help="Count rows whose target is empty as a class of their own (by default "
                    "they are kept, but none are added).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Output file, .csv or .parquet.")
+              help="Output file, .csv or .parquet, or a database URL.")
+@source_options()
+@sink_options()
 @training_options
 @fail_nicely
-def augment(data, target, balance, counts, null_class, output, **opts):
+def augment(data, target, balance, counts, null_class, output, table, query, output_table,
+            if_exists, **opts):
     """Write DATA's real rows plus synthetic rows of its minority classes.
 
     Example:
@@ -194,16 +212,16 @@ def augment(data, target, balance, counts, null_class, output, **opts):
     from tabgan.augment import augment as augment_table
     from tabgan.augment import parse_class_counts
 
-    table_format(output)
     if balance == bool(counts):
         raise click.UsageError("give either --balance or at least one --count CLASS=N.")
+    sink = sink_args(output, output_table, if_exists, default_table=table)
     wanted = parse_class_counts(counts) if counts else None
-    frame = read_table(data)
+    frame = read_table(data, **source_args(data, table, query))
     params, fit_args = fit_options(opts)
     out = augment_table(frame, target=target, counts=wanted, model=build_model(params),
                         discrete_columns=fit_args.pop("discrete_columns"),
                         metadata=fit_args.pop("metadata"), null_class=null_class,
                         fit_args=fit_args)
-    write_table(out, output)
+    write_table(out, output, **sink)
     echo(opts["quiet"], f"wrote {counted(len(out), 'row')} ({len(out) - len(frame)} "
-                        f"synthetic) to {output}")
+                        f"synthetic) to {where(output, sink)}")

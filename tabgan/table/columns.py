@@ -101,8 +101,9 @@ class ColumnMetadata:
             if f.name in ("name", "kind"):
                 continue
             value = getattr(self, f.name)
-            if value is not None and value is not False:
-                out[f.name] = list(value) if isinstance(value, tuple) else value
+            if value is None or (f.name == "ordered" and not value):
+                continue  # left out: the default (nullable false is kept: it is a fact)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
     @classmethod

@@ -79,11 +79,9 @@ def complete(column: ColumnMetadata, series: pd.Series) -> ColumnMetadata:
         column.dtype = str(series.dtype)
     if column.kind == "categorical" and isinstance(series.dtype, pd.CategoricalDtype):
         column.ordered = bool(series.dtype.ordered)
-    if (
-        column.kind == "datetime"
-        and column.datetime_format is None
-        and not pd.api.types.is_datetime64_any_dtype(series)
-    ):
+    if column.kind == "datetime" and pd.api.types.is_datetime64_any_dtype(series):
+        column.datetime_format = None  # a format says how date strings read; datetime64 stays
+    elif column.kind == "datetime" and column.datetime_format is None:
         column.datetime_format = string_datetime_format(series)
     return column
 

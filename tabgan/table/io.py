@@ -1,4 +1,5 @@
-"""Reading tables and writing files atomically (a temporary file, then a rename)."""
+"""Reading tables and writing files atomically (a temporary file, then a rename). A source
+or target that is a database URL goes to :mod:`tabgan.table.sql`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from tabgan.errors import DataError
+from tabgan.table import sql
 
 __all__ = [
     "read_table",
@@ -27,7 +29,9 @@ _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst
 
 
 def table_format(path: str | os.PathLike) -> str:
-    """``"csv"`` or ``"parquet"``, by the file's extension."""
+    """``"csv"`` or ``"parquet"``, by the file's extension; ``"sql"`` for a database URL."""
+    if sql.is_url(path):
+        return "sql"
     suffixes = [s.lower() for s in Path(path).suffixes]
     for suffix in reversed(suffixes):
         if suffix in _FORMATS:
@@ -37,8 +41,13 @@ def table_format(path: str | os.PathLike) -> str:
     raise DataError(f"cannot tell the format of {str(path)!r}; use a .csv or .parquet file name.")
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV or Parquet file, chosen by extension."""
+def read_table(path: str | os.PathLike, *, table: str | None = None,
+               query: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file, chosen by extension, or from a database URL a ``table``
+    or the result of a ``query`` (see :func:`tabgan.table.sql.read_sql`)."""
+    if sql.is_url(path):
+        return sql.read_sql(path, table=table, query=query)
+    _file_only(path, table=table, query=query)
     fmt = table_format(path)
     if not Path(path).exists():
         raise DataError(f"no such file: {str(path)!r}.")
@@ -106,8 +115,24 @@ def _write_csv_fast(frame: pd.DataFrame, handle, *, header: bool) -> None:
     pacsv.write_csv(table, handle, write_options=options)
 
 
-def write_table(data: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a CSV or Parquet file (by extension) atomically."""
+def _file_only(path, **database_options) -> None:
+    given = [name for name, value in database_options.items()
+             if value is not None and value != "fail"]
+    if given:
+        named = " and ".join(f"{name}=" for name in given)
+        raise DataError(f"{named} only apply to a database URL, and {str(path)!r} is a file; "
+                        "give a URL such as sqlite:///data.db, or leave them out.")
+
+
+def write_table(data: pd.DataFrame, path: str | os.PathLike, *, table: str | None = None,
+                if_exists: str = "fail") -> None:
+    """Write a CSV or Parquet file (by extension) atomically, or a database ``table`` in
+    one transaction (see :func:`tabgan.table.sql.write_sql`); ``if_exists`` says what
+    becomes of a database table that exists: ``"fail"``, ``"replace"`` or ``"append"``."""
+    if sql.is_url(path):
+        sql.write_sql(data, path, table=table, if_exists=if_exists)
+        return
+    _file_only(path, table=table, if_exists=if_exists)
     fmt = table_format(path)
     with atomic_path(path) as tmp:
         if fmt == "parquet":
@@ -161,11 +186,17 @@ def prefetch(iterable, depth: int = 2):
         thread.join(timeout=5)
 
 
-def write_table_chunks(chunks, path: str | os.PathLike, *, progress=None) -> int:
-    """Write an iterable of DataFrames as one CSV or Parquet file, chunk by chunk, so
-    memory stays bounded by a few chunks. The next chunk is produced while the current
-    one is written. The file appears only when complete. Returns the number of rows
-    written; ``progress(rows)`` is called after each chunk."""
+def write_table_chunks(chunks, path: str | os.PathLike, *, progress=None,
+                       table: str | None = None, if_exists: str = "fail") -> int:
+    """Write an iterable of DataFrames as one CSV or Parquet file, or one database
+    ``table``, chunk by chunk, so memory stays bounded by a few chunks. The next chunk is
+    produced while the current one is written. The file appears only when complete (a
+    table: in one transaction). Returns the number of rows written; ``progress(rows)`` is
+    called after each chunk."""
+    if sql.is_url(path):
+        return sql.write_sql_chunks(prefetch(chunks), path, table=table, if_exists=if_exists,
+                                    progress=progress)
+    _file_only(path, table=table, if_exists=if_exists)
     fmt = table_format(path)
     chunks = prefetch(chunks)
     rows = 0

@@ -5,6 +5,10 @@ override any of it with ``discrete_columns=[...]`` or a metadata dict / JSON fil
 file can also carry *public* facts (numeric ``bounds`` and ``categories`` lists), which,
 when given, are used instead of reading them from the data: the differentially private
 mode relies on this. See :mod:`tabgan.table.columns` for the kinds.
+
+SDV's single-table metadata JSON is read and written too (``Metadata.from_sdv``,
+``Metadata.to_sdv``; ``from_dict`` and ``from_json`` take either format): see
+:mod:`tabgan.table.sdv_metadata` for how its sdtypes map to tabgan's kinds.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from tabgan.errors import ColumnMismatchError, MetadataError
+from tabgan.table import sdv_metadata
 from tabgan.table.checks import check_table
 from tabgan.table.columns import KINDS, NUMERIC_KINDS, ColumnMetadata
 from tabgan.table.inference import (
@@ -36,9 +41,19 @@ SCHEMA_VERSION = 1
 
 @dataclass
 class Metadata:
-    """The ordered list of column metadata for one table."""
+    """The ordered list of column metadata for one table, and its primary key (a column
+    of kind ``id``) when one is declared."""
 
     columns: list[ColumnMetadata] = field(default_factory=list)
+    primary_key: Any = None
+
+    def __post_init__(self) -> None:
+        key = self.primary_key
+        if key is not None and (key not in self or self[key].kind != "id"):
+            raise MetadataError(
+                f"the primary key {key!r} must be a column of kind 'id' (fresh unique values); "
+                "declare it {\"kind\": \"id\"}, or name another column."
+            )
 
     # ------------------------------------------------------------------ access
     @property
@@ -62,11 +77,17 @@ class Metadata:
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "columns": [c.to_dict() for c in self.columns]}
+        out = {"schema_version": SCHEMA_VERSION, "columns": [c.to_dict() for c in self.columns]}
+        if self.primary_key is not None:
+            out["primary_key"] = self.primary_key
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Metadata:
-        """Read ``{"columns": [...]}`` or ``{"columns": {name: {...}}}``."""
+        """Read ``{"columns": [...]}`` or ``{"columns": {name: {...}}}``, or SDV's metadata
+        (a dict with ``"METADATA_SPEC_VERSION"``, see :meth:`from_sdv`)."""
+        if sdv_metadata.is_sdv(data):
+            return cls.from_sdv(data)
         if not isinstance(data, Mapping) or "columns" not in data:
             raise MetadataError(
                 'metadata must be a dict with a "columns" entry: a list of '
@@ -96,10 +117,31 @@ class Metadata:
         names = [c.name for c in columns]
         if len(set(map(repr, names))) != len(names):
             raise MetadataError("metadata names a column twice.")
-        return cls(columns)
+        return cls(columns, primary_key=data.get("primary_key"))
 
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+    @classmethod
+    def from_sdv(cls, data: Mapping, table: str | None = None) -> Metadata:
+        """Read SDV's single-table metadata (``SingleTableMetadata.to_dict()``, or the
+        file ``save_to_json`` writes), or one ``table`` of SDV's ``Metadata``."""
+        columns, primary_key = sdv_metadata.from_sdv(data, table)
+        return cls(columns, primary_key=primary_key)
+
+    def to_sdv(self, table: str | None = None, *, version: int = 1) -> dict:
+        """SDV's single-table metadata dict, spec ``version`` 1 (what SDV 1's
+        ``SingleTableMetadata.to_dict`` gives; SDV 1 and 2 read it) or 2 (SDV 2's, which
+        also carries bounds, categories and nullability); with ``table``, the dict of SDV's
+        ``Metadata`` holding this one table."""
+        return sdv_metadata.to_sdv(self.columns, self.primary_key, table, version)
+
+    def to_json(self, path: str | os.PathLike | None = None, *, format: str = "tabgan") -> str:
+        """The metadata as JSON text, also written (atomically) to ``path`` when given;
+        ``format="sdv"`` (or ``"sdv2"``) writes SDV's single-table metadata of spec version
+        1 (or 2) instead of tabgan's."""
+        versions = {"sdv": 1, "sdv2": 2}
+        if format != "tabgan" and format not in versions:
+            raise MetadataError(f"format must be 'tabgan', 'sdv' or 'sdv2', got {format!r}.")
+        data = self.to_dict() if format == "tabgan" else self.to_sdv(version=versions[format])
+        text = json.dumps(data, indent=2, ensure_ascii=False)
         if path is not None:
             from tabgan.table.io import atomic_write_text
 
@@ -108,7 +150,8 @@ class Metadata:
 
     @classmethod
     def from_json(cls, source: str | os.PathLike) -> Metadata:
-        """Read metadata from a JSON file path or a JSON string."""
+        """Read metadata from a JSON file path or a JSON string, in tabgan's format or
+        SDV's."""
         text = str(source)
         if not text.lstrip().startswith("{"):
             try:
@@ -172,7 +215,7 @@ class Metadata:
             else:
                 check_declared(column, series)
             columns.append(column)
-        return cls(columns)
+        return cls(columns, primary_key=given.primary_key if given is not None else None)
 
     def check_names_in(self, data: pd.DataFrame, table: str = "the table") -> None:
         """Raise unless every column this metadata names is a column of ``data``."""
