@@ -23,7 +23,7 @@ import torch
 
 from tabgan import serialize
 from tabgan.errors import NotFittedError
-from tabgan.fitting import Fitted, assemble, build_generator, fit_model
+from tabgan.fitting import Fitted, fit_model, restore
 from tabgan.gan.config import GANConfig
 from tabgan.gan.runtime import resolve_device
 from tabgan.gan.train import EpochRecord
@@ -63,6 +63,9 @@ class TabGAN(ParamsMixin):
         in one slot, whose generated values are drawn from the pooled categories by their
         frequencies (noisy frequencies under DP). Use it for ID-like columns with thousands
         of values: each category otherwise widens both networks.
+    constraints:
+        Rules every sampled row obeys (``"start <= end"``, ``Positive("price")``, ...), added
+        to those the metadata declares; see :mod:`tabgan.table.constraints`.
     epsilon:
         Train with differential privacy at this target epsilon (None: no DP). The guarantee
         covers everything that reads the data: preprocessing and training. See
@@ -99,6 +102,9 @@ class TabGAN(ParamsMixin):
         The seed the fit ran with: ``random_state``, or the one drawn when it was None.
     layout_:
         The :class:`~tabgan.encoding.layout.TableLayout` of an encoded row.
+    metadata_, constraints_:
+        The table's :class:`~tabgan.table.metadata.Metadata` with its constraints, and the
+        :class:`~tabgan.table.constraint_set.ConstraintSet` that says how each is met.
     history_:
         One row per epoch: losses, mode coverage and seconds.
     privacy_ledger_:
@@ -114,7 +120,6 @@ class TabGAN(ParamsMixin):
     >>> synthetic.shape, list(synthetic.columns)
     ((5, 2), ['x', 'c'])
     """
-
 
     epochs: int = _D.epochs
     batch_size: int = _D.batch_size
@@ -139,6 +144,7 @@ class TabGAN(ParamsMixin):
     max_modes: int = 10
     max_fit_rows: int = 20_000
     max_categories: int | None = None
+    constraints: list | None = None
     epsilon: float | None = None
     delta: float | None = None
     max_grad_norm: float = 1.0
@@ -189,7 +195,8 @@ class TabGAN(ParamsMixin):
         sample)."""
         self._fitted = fitted
         self.transformer_ = fitted.transformer
-        self.metadata_ = fitted.transformer.metadata_
+        self.constraints_ = fitted.constraints
+        self.metadata_ = fitted.constraints.metadata
         self.layout_ = fitted.layout
         self.config_ = fitted.config
         self.device_ = fitted.device
@@ -218,8 +225,9 @@ class TabGAN(ParamsMixin):
         ``conditions`` maps columns to a required value (categorical columns) or an
         inclusive ``(low, high)`` range (numeric and datetime columns). Rows are drawn
         with the matching condition vector and filtered until ``n`` rows satisfy all of
-        them; a ConditionError is raised once ``max_tries`` batches more than ``n`` needs
-        at full acceptance have been drawn.
+        them and every constraint; a ConditionError (a ConstraintError when constraints
+        rejected rows) is raised once ``max_tries`` batches more than ``n`` needs at full
+        acceptance have been drawn.
         """
         parts = list(
             self.iter_sample(
@@ -247,6 +255,7 @@ class TabGAN(ParamsMixin):
         check_count("n", n, allow_zero=True)
         check_count("batch_size", batch_size)
         conds = self.condition_set(conditions or {})
+        sieve = self.constraints_.sieve(conds)  # undoes the transforms, checks every row
         rng_seed = random_state if random_state is not None else self._next_sample_seed()
         rng = torch.Generator(device=self.device_).manual_seed(int(rng_seed))
         np_rng = np.random.default_rng(int(rng_seed))
@@ -255,9 +264,9 @@ class TabGAN(ParamsMixin):
         yielded = False
         while have < n:
             if tries >= limit:
-                raise conds.unsatisfiable(have, n, tries * batch_size)
-            want = n - have if not conds else batch_size
-            frame = conds.filter(self._generate(min(batch_size, want), conds, rng, np_rng))
+                raise sieve.unsatisfiable(have, n, tries * batch_size)
+            want = sieve.want(n - have, batch_size)
+            frame = sieve.filter(self._generate(want, conds, rng, np_rng))
             tries += 1
             if len(frame):
                 frame = frame.iloc[: n - have].reset_index(drop=True)
@@ -265,14 +274,15 @@ class TabGAN(ParamsMixin):
                 yielded = True
                 yield frame
         if not yielded:
-            yield self._generate(0, conds, rng, np_rng)
+            yield sieve.filter(self._generate(0, conds, rng, np_rng))
 
     def condition_set(self, conditions: Mapping[Any, Any]) -> ConditionSet:
         """``conditions`` checked against the model: unknown columns or categories raise a
         ConditionError; each category is placed in the condition vector."""
         self._check_fitted()
         match = partial(self.transformer_.condition_match, counts=self.category_counts_)
-        return ConditionSet.parse(conditions, self.metadata_, match)
+        return ConditionSet.parse(conditions, self.metadata_,
+                                  self.constraints_.condition_match(match))
 
     def _next_sample_seed(self) -> int:
         """Successive calls give different samples; the sequence follows random_state."""
@@ -326,6 +336,8 @@ class TabGAN(ParamsMixin):
         lines = ["tabgan model", "", "columns:"]
         for column in self.metadata_.columns:
             lines.append(f"  {column.name!s:<28} {column.kind}")
+        if self.constraints_:
+            lines += ["", "constraints:", *(f"  {line}" for line in self.constraints_.describe())]
         history = self.history_
         lines += [
             "",
@@ -339,20 +351,19 @@ class TabGAN(ParamsMixin):
                 f"{last.critic_loss:.3f}, mode coverage {last.mode_coverage:.2f}"
             )
         ledger = getattr(self, "privacy_ledger_", None)
-        lines.append("")
-        if ledger is None:
-            lines.append(
-                "privacy: trained without differential privacy; no formal guarantee holds."
-            )
-        else:
-            lines.append(ledger.describe())
+        lines += ["", ledger.describe() if ledger is not None else
+                  "privacy: trained without differential privacy; no formal guarantee holds."]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to one file of tensors plus JSON (no pickled objects)."""
+        serialize.save_model(path, self.model_state())
+
+    def model_state(self) -> serialize.ModelState:
+        """What a model file holds (see :mod:`tabgan.serialize`)."""
         self._check_fitted()
-        serialize.save_model(path, serialize.ModelState(
+        return serialize.ModelState(
             params=self.get_params(),
             config=self.config_,
             transformer=self.transformer_,
@@ -362,27 +373,26 @@ class TabGAN(ParamsMixin):
             seed=self.seed_,
             fit_seconds=self.fit_seconds_,
             ledger=getattr(self, "privacy_ledger_", None),
-        ))
+            constraints=self.constraints_.state_dict() if self.constraints_ else None,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str = "auto") -> TabGAN:
         """Read a model written by :meth:`save`; it can be loaded on any device."""
-        state = serialize.load_model(path)
+        return cls.from_state(serialize.load_model(path), device=device, path=path)
+
+    @classmethod
+    def from_state(cls, state: serialize.ModelState, *, device: str = "auto",
+                   path: str | os.PathLike = "<model>") -> TabGAN:
+        """The model of a :class:`~tabgan.serialize.ModelState`, on ``device``."""
         names = set(cls._param_names())
         model = cls(**{k: v for k, v in state.params.items() if k in names})
         model.device = device
-        generator = build_generator(state.config, state.transformer.layout_)
-        try:
-            generator.load_state_dict(state.generator)
-        except RuntimeError as exc:
-            raise serialize.inconsistent(path, exc) from exc
-        model._adopt(assemble(state.transformer, state.config, generator,
-                              state.category_counts, resolve_device(device)), state.seed)
+        model._adopt(restore(state, resolve_device(device), path), state.seed)
         model.history_ = state.history
         model.fit_seconds_ = state.fit_seconds
-        model.n_features_in_ = len(state.transformer.metadata_.columns)
-        model.feature_names_in_ = np.asarray(state.transformer.metadata_.names, dtype=object)
+        model.n_features_in_ = len(model.metadata_.columns)
+        model.feature_names_in_ = np.asarray(model.metadata_.names, dtype=object)
         if state.ledger is not None:
             model.privacy_ledger_ = state.ledger
         return model
-

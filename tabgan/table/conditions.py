@@ -99,10 +99,12 @@ class ConditionSet:
         return cls(equal, ranges)
 
     def condition_target(self) -> tuple[int, int] | None:
-        """The (categorical column, slot) to put in the condition vector: the rarest."""
-        if not self.equal:
+        """The (categorical column, slot) to put in the condition vector: the rarest. A
+        match at position -1 (a column the condition vector lacks) is met by rejection."""
+        steerable = [e for e in self.equal if e.match.position >= 0]
+        if not steerable:
             return None
-        chosen = min(self.equal, key=lambda e: e.match.weight)
+        chosen = min(steerable, key=lambda e: e.match.weight)
         return chosen.match.position, chosen.match.slot
 
     def filter(self, frame: pd.DataFrame) -> pd.DataFrame:

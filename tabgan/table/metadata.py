@@ -4,7 +4,8 @@ Kinds are inferred from a DataFrame (see :mod:`tabgan.table.inference`), and the
 override any of it with ``discrete_columns=[...]`` or a metadata dict / JSON file. That
 file can also carry *public* facts (numeric ``bounds`` and ``categories`` lists), which,
 when given, are used instead of reading them from the data: the differentially private
-mode relies on this. See :mod:`tabgan.table.columns` for the kinds.
+mode relies on this. See :mod:`tabgan.table.columns` for the kinds. A ``"constraints"``
+list declares rules every synthetic row obeys (see :mod:`tabgan.table.constraints`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pandas as pd
 from tabgan.errors import ColumnMismatchError, MetadataError
 from tabgan.table.checks import check_table
 from tabgan.table.columns import KINDS, NUMERIC_KINDS, ColumnMetadata
+from tabgan.table.constraint_parsing import parse_constraints
+from tabgan.table.constraints import Constraint
 from tabgan.table.inference import (
     DEFAULT_MAX_DISCRETE_VALUES,
     check_declared,
@@ -31,14 +34,15 @@ from tabgan.table.inference import (
 
 __all__ = ["KINDS", "NUMERIC_KINDS", "ColumnMetadata", "Metadata", "coerce_metadata"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added "constraints"; a file without them is written as version 1
 
 
 @dataclass
 class Metadata:
-    """The ordered list of column metadata for one table."""
+    """The ordered list of column metadata for one table, and its constraints."""
 
     columns: list[ColumnMetadata] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
 
     # ------------------------------------------------------------------ access
     @property
@@ -62,7 +66,11 @@ class Metadata:
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "columns": [c.to_dict() for c in self.columns]}
+        out = {"schema_version": SCHEMA_VERSION if self.constraints else 1,
+               "columns": [c.to_dict() for c in self.columns]}
+        if self.constraints:
+            out["constraints"] = [c.to_dict() for c in self.constraints]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Metadata:
@@ -96,7 +104,10 @@ class Metadata:
         names = [c.name for c in columns]
         if len(set(map(repr, names))) != len(names):
             raise MetadataError("metadata names a column twice.")
-        return cls(columns)
+        constraints = data.get("constraints", [])
+        if not isinstance(constraints, list):
+            raise MetadataError('"constraints" must be a list of constraints.')
+        return cls(columns, parse_constraints(constraints))
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -172,7 +183,7 @@ class Metadata:
             else:
                 check_declared(column, series)
             columns.append(column)
-        return cls(columns)
+        return cls(columns, list(given.constraints) if given is not None else [])
 
     def check_names_in(self, data: pd.DataFrame, table: str = "the table") -> None:
         """Raise unless every column this metadata names is a column of ``data``."""
