@@ -32,6 +32,7 @@ STAGES = {
     "tabgan.synthesizer": 7,
     "tabgan.augment": 8,
     "tabgan.canaries": 8,
+    "tabgan.compat": 8,
     "tabgan.report": 9,
     "tabgan.cli": 10,
     "tabgan.__main__": 10,
