@@ -59,7 +59,9 @@ def augment(
             f"target {target!r} must be categorical to balance it; declare it in "
             "discrete_columns or the metadata."
         )
-    categories = model.transformer_.categories(target)
+    categories = model.constraints_.categories(target)  # a column of fixed combinations
+    if categories is None:
+        categories = model.transformer_.categories(target)
     present = data[target].astype(object).where(data[target].notna(), None)
     have = {c: int((present == c).sum()) if c is not None else int(present.isna().sum())
             for c in categories}

@@ -198,3 +198,12 @@ def test_cli_reads_constraints_from_the_metadata(shop, tmp_path):
     assert "160 of the table's 160 rows break the constraint 'total = price * qty'" in (
         result.output)
     assert not (tmp_path / "m.tabgan").exists()
+
+
+def test_augment_balances_a_column_of_fixed_combinations(shop):
+    from tabgan import augment
+
+    model = TabGAN(**TINY, random_state=0, constraints=SHOP[1:2])
+    out = augment(shop, target="country", model=model)
+    assert out["country"].value_counts().nunique() == 1
+    check_every_row(out, shop, SHOP_RULES[1:2])

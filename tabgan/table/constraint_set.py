@@ -122,6 +122,13 @@ class ConstraintSet:
 
         return place
 
+    def categories(self, column: Any) -> list | None:
+        """The values of a column that fixed combinations replaced; None for any other."""
+        for transform in self.transforms:
+            if column in transform.replaces and hasattr(transform, "values"):
+                return transform.values(column)
+        return None
+
     def describe(self) -> list[str]:
         """One line per constraint: the rule, and how it is met."""
         return [f"{c.describe()}: " + ("built into the encoding" if self.built_in(c)

@@ -299,9 +299,13 @@ class CombinationTransform(Transform):
         series = pd.Series(values, dtype=object)
         return series.astype(meta.dtype) if meta.dtype and meta.dtype != "object" else series
 
-    def match_value(self, column, wanted) -> Any:
+    def values(self, column) -> list:
+        """The values of one of the columns, in the order the combinations list them."""
         j = self.constraint.columns.index(column)
-        values = list(dict.fromkeys(combo[j] for combo in self.constraint.combinations))
+        return list(dict.fromkeys(combo[j] for combo in self.constraint.combinations))
+
+    def match_value(self, column, wanted) -> Any:
+        values = self.values(column)
         index = match_category(wanted, values)
         if index is None:
             raise ConditionError(

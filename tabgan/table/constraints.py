@@ -64,13 +64,9 @@ class Constraint:
         raise NotImplementedError
 
     def to_dict(self) -> dict:
-        out: dict[str, Any] = {"type": self.type}
-        for f in fields(self):
-            if f.init and f.repr:
-                value = getattr(self, f.name)
-                out[f.name] = [list(v) if isinstance(v, tuple) else v for v in value] \
-                    if isinstance(value, tuple) else value
-        return out
+        """The JSON form: ``{"type": ..., field: value, ...}``."""
+        return {"type": self.type, **{f.name: getattr(self, f.name) for f in fields(self)
+                                      if f.init and f.repr}}
 
     def check_metadata(self, metadata) -> None:
         """Raise a ConstraintError unless every column exists and has a fitting kind."""
@@ -150,6 +146,7 @@ class FixedCombinations(Constraint):
     null), or, when None, those the data holds. Under differential privacy the list must be
     declared: a constraint is public knowledge and reads no data."""
 
+    # (a default, so that the base class's ``columns`` property does not become one)
     columns: tuple = field(default=())  # type: ignore[assignment]
     combinations: tuple | None = None
     type: ClassVar[str] = "fixed_combinations"
