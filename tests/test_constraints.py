@@ -139,6 +139,8 @@ SHOP_RULES = [("le", ("opened", "closed", True)), ("combos", ["city", "country"]
 
 def test_save_load_conditions_clone_and_describe(shop, tmp_path):
     model = TabGAN(**TINY, random_state=0, constraints=SHOP).fit(shop)
+    empty = model.sample(0)
+    assert empty.shape == (0, 7) and empty.dtypes.equals(shop.dtypes)
     path = tmp_path / "shop.tabgan"
     model.save(path)
     loaded = TabGAN.load(path)
@@ -207,3 +209,13 @@ def test_augment_balances_a_column_of_fixed_combinations(shop):
     out = augment(shop, target="country", model=model)
     assert out["country"].value_counts().nunique() == 1
     check_every_row(out, shop, SHOP_RULES[1:2])
+
+
+def test_the_canary_audit_refuses_a_fit_with_constraints(shop):
+    from tabgan.canaries import canary_audit
+    from tabgan.errors import AuditError
+
+    with pytest.raises(AuditError, match="constraints"):
+        canary_audit(shop, TabGAN(**TINY, constraints=SHOP), 10)
+    with pytest.raises(AuditError, match="constraints"):
+        canary_audit(shop, TabGAN(**TINY), 10, metadata={"columns": {}, "constraints": SHOP})
