@@ -4,6 +4,7 @@ from tabgan.augment import augment
 from tabgan.encoding.transformer import TableTransformer
 from tabgan.synthesizer import TabGAN
 from tabgan.table.columns import ColumnMetadata
+from tabgan.table.constraints import Bounded, FixedCombinations, Formula, Inequality, Positive
 from tabgan.table.metadata import Metadata
 from tabgan.version import __version__
 
@@ -27,6 +28,11 @@ __all__ = [
     "TableTransformer",
     "Metadata",
     "ColumnMetadata",
+    "Inequality",
+    "FixedCombinations",
+    "Bounded",
+    "Positive",
+    "Formula",
     "augment",
     "evaluate",
     "audit",

@@ -72,7 +72,9 @@ def augment(
             cli=f"target {target!r} must be categorical to balance it; declare it with "
                 f"--discrete {target} or in the --metadata file.",
         )
-    categories = [c for c in model.transformer_.categories(target) if c is not OTHER]
+    categories = model.constraints_.categories(target)  # a column of fixed combinations
+    if categories is None:
+        categories = [c for c in model.transformer_.categories(target) if c is not OTHER]
     present = data[target].astype(object).where(data[target].notna(), None)
     have = {c: int((present == c).sum()) if c is not None else int(present.isna().sum())
             for c in categories}

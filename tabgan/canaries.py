@@ -46,7 +46,7 @@ from tabgan.errors import AuditError
 from tabgan.privacy import accounting
 from tabgan.privacy.canary_bound import CONFIDENCE, GuessRule, guess
 from tabgan.table import datetimes
-from tabgan.table.metadata import Metadata
+from tabgan.table.metadata import Metadata, coerce_metadata
 
 __all__ = [
     "SCORE_NEIGHBORS",
@@ -274,6 +274,12 @@ def canary_audit(
     if not isinstance(data, pd.DataFrame) or len(data) == 0:
         raise AuditError("the canary audit needs the training table as a non-empty DataFrame.")
     params = _params(model)
+    declared = coerce_metadata(metadata)
+    if params.get("constraints") or (declared is not None and declared.constraints):
+        raise AuditError(
+            "the canary audit cannot audit a fit with constraints: its canaries are random "
+            "records, which break them. Audit the same settings without the constraints."
+        )
     if random_state is None:
         seed = int(np.random.default_rng().integers(2**62))
     else:

@@ -35,6 +35,8 @@ __all__ = [
     "ColumnTypeMismatchError",
     "MetadataError",
     "ConditionError",
+    "ConstraintError",
+    "ConstraintViolationError",
     "ModelFileError",
     "CheckpointError",
     "PrivacyError",
@@ -125,6 +127,15 @@ class MetadataError(TabGANError, ValueError):
 
 class ConditionError(TabGANError, ValueError):
     """A sampling condition names an unknown column or value, or cannot be met."""
+
+
+class ConstraintError(TabGANError, ValueError):
+    """A constraint is malformed, does not fit the table's columns, or cannot be met by
+    the rows the model generates."""
+
+
+class ConstraintViolationError(ConstraintError, DataError):
+    """The real table itself breaks a declared constraint."""
 
 
 class ModelFileError(TabGANError, OSError):

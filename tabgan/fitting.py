@@ -29,7 +29,7 @@ from tabgan.checkpoint import Checkpoints
 from tabgan.encoding.encoded import EncodedTable
 from tabgan.encoding.layout import TableLayout
 from tabgan.encoding.transformer import TableTransformer
-from tabgan.errors import PrivacyError
+from tabgan.errors import PrivacyError, TabGANError
 from tabgan.gan import distributed
 from tabgan.gan.activation import OutputActivation
 from tabgan.gan.config import GANConfig
@@ -44,11 +44,13 @@ from tabgan.privacy.dp_train import DPGANTrainer
 from tabgan.privacy.ledger import Mechanism, PrivacyLedger
 from tabgan.privacy.preprocessing import private_statistics
 from tabgan.privacy.release import release_from_dict, release_to_dict
+from tabgan.serialize import ModelState, inconsistent
 from tabgan.settings import check_private, gan_config
 from tabgan.table.checks import check_fit_rows
+from tabgan.table.constraint_set import ConstraintSet
 from tabgan.table.metadata import Metadata
 
-__all__ = ["Fitted", "FitResult", "assemble", "build_generator", "fit_model"]
+__all__ = ["Fitted", "FitResult", "assemble", "build_generator", "fit_model", "restore"]
 
 # The two-way marginal term is left out beyond this many softmax positions ((P, P) floats).
 MAX_PAIR_POSITIONS = 4096
@@ -65,6 +67,7 @@ class Fitted:
     device: torch.device
     activation: OutputActivation
     sampler: ConditionalSampler  # conditions only, drawn by the counts' frequencies
+    constraints: ConstraintSet  # undone and checked on every sampled row
 
     @property
     def layout(self) -> TableLayout:
@@ -77,7 +80,8 @@ def build_generator(config: GANConfig, layout: TableLayout) -> Generator:
 
 
 def assemble(transformer: TableTransformer, config: GANConfig, generator: Generator,
-             counts: torch.Tensor, device: torch.device) -> Fitted:
+             counts: torch.Tensor, device: torch.device,
+             constraints: ConstraintSet | None = None) -> Fitted:
     """The fitted parts of a model, ready to sample on ``device``."""
     generator = generator.to(device).eval()
     layout = transformer.layout_
@@ -90,7 +94,21 @@ def assemble(transformer: TableTransformer, config: GANConfig, generator: Genera
         device=device,
         activation=OutputActivation(layout.index(device), config.gumbel_tau),
         sampler=ConditionalSampler(counts, layout),
+        constraints=constraints or ConstraintSet.identity(transformer.metadata_),
     )
+
+
+def restore(state: ModelState, device: torch.device, path) -> Fitted:
+    """The fitted parts of a model file's ``state`` (read from ``path``), on ``device``."""
+    generator = build_generator(state.config, state.transformer.layout_)
+    try:
+        generator.load_state_dict(state.generator)
+        constraints = (None if state.constraints is None
+                       else ConstraintSet.from_state(state.constraints))
+    except (RuntimeError, TabGANError, KeyError, TypeError) as exc:
+        raise inconsistent(path, exc) from exc
+    return assemble(state.transformer, state.config, generator, state.category_counts,
+                    device, constraints)
 
 
 @dataclass
@@ -264,6 +282,9 @@ def fit_model(
     device = distributed.local_device(resolve_device(params["device"]))
     plan = PrivatePlan(params, seed, len(data)) if private else PublicPlan(params, seed)
     meta = plan.metadata(data, discrete_columns, metadata)
+    # Constraints: checked on the real rows, then built into the table the GAN learns.
+    rules = ConstraintSet.fit(params.get("constraints"), data, meta, private=private)
+    data, meta = rules.transform(data), rules.learned
     release = None if checkpoints is None else checkpoints.check(data, meta, params, device)
     transformer = plan.transformer()
     plan.fit_encoder(data, meta, transformer, release=release)
@@ -280,7 +301,7 @@ def fit_model(
         callback = checkpoints.start(trainer, plan, len(data), callback, started)
         start_epoch = checkpoints.start_epoch
     fitted = assemble(transformer, trainer.config, trainer.sampling_generator,
-                      plan.counts.cpu(), trainer.device)
+                      plan.counts.cpu(), trainer.device, rules)
     if on_start is not None:
         on_start(fitted, seed)
     history = _train(trainer, plan.steps_per_epoch(config, len(data)), params, started,

@@ -10,7 +10,10 @@ Layout of the saved dict (format version 2)::
 
 The critic is not saved: it is not needed to sample. Version 1 files (no layout in the
 meta) are read too: their layout is rebuilt from the transformer state, as it always is;
-a stored layout must match the rebuilt one.
+a stored layout must match the rebuilt one. Version 3 adds the meta's ``"constraints"``
+(the fitted :class:`~tabgan.table.constraint_set.ConstraintSet`) and ``"wrapper"`` (the
+state of an API wrapper such as :class:`tabgan.compat.CTGAN`); a file that needs neither
+is written as version 2, which older readers take.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from tabgan.encoding.transformer import TableTransformer
 from tabgan.errors import ModelFileError
 from tabgan.gan.config import GANConfig
 from tabgan.privacy.ledger import PrivacyLedger
+from tabgan.table.constraint_parsing import parse_constraints
 from tabgan.table.io import atomic_path
 from tabgan.version import __version__
 
 __all__ = ["FORMAT", "VERSION", "ModelState", "save_model", "load_model", "inconsistent"]
 
 FORMAT = "tabgan-model"
-VERSION = 2
+VERSION = 3  # the newest format read; written only when a file needs it
 _TUPLE_PARAMS = ("generator_dims", "critic_dims", "betas")
 
 
@@ -52,6 +56,8 @@ class ModelState:
     seed: int
     fit_seconds: float
     ledger: PrivacyLedger | None = None
+    constraints: dict | None = None  # ConstraintSet.state_dict(), when there are constraints
+    wrapper: dict | None = None  # JSON state of an API wrapper (tabgan.compat)
 
 
 def save_model(path: str | os.PathLike, state: ModelState) -> None:
@@ -69,9 +75,12 @@ def save_model(path: str | os.PathLike, state: ModelState) -> None:
         },
         "privacy": state.ledger.to_dict() if state.ledger is not None else None,
     }
+    for key in ("constraints", "wrapper"):
+        if getattr(state, key) is not None:
+            meta[key] = getattr(state, key)
     payload = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if "constraints" in meta or "wrapper" in meta else 2,
         "meta": json.dumps(meta),
         "generator": {k: v.detach().cpu() for k, v in state.generator.items()},
         "category_counts": state.category_counts.detach().cpu(),
@@ -83,7 +92,7 @@ def save_model(path: str | os.PathLike, state: ModelState) -> None:
 
 
 def load_model(path: str | os.PathLike) -> ModelState:
-    """Read a model file written by :func:`save_model` (format version 1 or 2)."""
+    """Read a model file written by :func:`save_model` (format version 1, 2 or 3)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise ModelFileError(f"no model file at {path!r}; train one with `tabgan fit`.")
@@ -122,6 +131,8 @@ def load_model(path: str | os.PathLike) -> ModelState:
             seed=int(extra.get("seed", 0)),
             fit_seconds=float(extra.get("fit_seconds", float("nan"))),
             ledger=PrivacyLedger.from_dict(meta["privacy"]) if meta.get("privacy") else None,
+            constraints=meta.get("constraints"),
+            wrapper=meta.get("wrapper"),
         )
     except ModelFileError:
         raise
@@ -140,6 +151,8 @@ def inconsistent(path: str | os.PathLike, exc: Exception) -> ModelFileError:
 def _jsonable_params(params: dict) -> dict[str, Any]:
     out = {}
     for key, value in params.items():
+        if key == "constraints" and value is not None:
+            value = [c.to_dict() for c in parse_constraints(value)]
         if isinstance(value, tuple):
             value = list(value)
         out[key] = value

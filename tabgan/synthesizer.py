@@ -26,7 +26,7 @@ from tabgan import serialize
 from tabgan.checkpoint import Checkpoints
 from tabgan.encoding.quantile import DEFAULT_BINS
 from tabgan.errors import not_fitted
-from tabgan.fitting import Fitted, assemble, build_generator, fit_model
+from tabgan.fitting import Fitted, fit_model, restore
 from tabgan.gan.config import GANConfig
 from tabgan.gan.runtime import resolve_device
 from tabgan.gan.train import EpochRecord
@@ -75,6 +75,9 @@ class TabGAN(ParamsMixin):
         in one slot, whose generated values are drawn from the pooled categories by their
         frequencies (noisy frequencies under DP). Use it for ID-like columns with thousands
         of values: each category otherwise widens both networks.
+    constraints:
+        Rules every sampled row obeys (``"start <= end"``, ``Positive("price")``, ...), added
+        to those the metadata declares; see :mod:`tabgan.table.constraints`.
     epsilon:
         Train with differential privacy at this target epsilon (None: no DP). The guarantee
         covers everything that reads the data: preprocessing and training. See
@@ -111,6 +114,9 @@ class TabGAN(ParamsMixin):
         The seed the fit ran with: ``random_state``, or the one drawn when it was None.
     layout_:
         The :class:`~tabgan.encoding.layout.TableLayout` of an encoded row.
+    metadata_, constraints_:
+        The table's :class:`~tabgan.table.metadata.Metadata` with its constraints, and the
+        :class:`~tabgan.table.constraint_set.ConstraintSet` that says how each is met.
     history_:
         One row per epoch: losses, mode coverage and seconds.
     privacy_ledger_:
@@ -155,6 +161,7 @@ class TabGAN(ParamsMixin):
     max_modes: int = 10
     max_fit_rows: int = 20_000
     max_categories: int | None = None
+    constraints: list | None = None
     epsilon: float | None = None
     delta: float | None = None
     max_grad_norm: float = 1.0
@@ -218,7 +225,8 @@ class TabGAN(ParamsMixin):
         """Take the fitted parts as attributes (before training: a callback may sample)."""
         self._fitted = fitted
         self.transformer_ = fitted.transformer
-        self.metadata_ = fitted.transformer.metadata_
+        self.constraints_ = fitted.constraints
+        self.metadata_ = fitted.constraints.metadata
         self.layout_ = fitted.layout
         self.config_ = fitted.config
         self.device_ = fitted.device
@@ -251,10 +259,11 @@ class TabGAN(ParamsMixin):
         ``conditions`` maps columns to a required value (categorical columns) or an
         inclusive ``(low, high)`` range (numeric and datetime columns); None asks for
         nulls. Rows are drawn with the matching condition vector and filtered until ``n``
-        rows satisfy all of them. A condition the model can never meet (a range outside
-        the column's trained range, nulls of a column that had none) raises a
-        ConditionError at once; one it rarely meets, once ``max_tries`` batches more than
-        ``n`` needs at full acceptance have been drawn.
+        rows satisfy all of them and every constraint. A condition the model can never meet
+        (a range outside the column's trained range, nulls of a column that had none)
+        raises a ConditionError at once; one it rarely meets, once ``max_tries`` batches
+        more than ``n`` needs at full acceptance have been drawn (a ConstraintError when
+        constraints rejected the rows).
         """
         parts = list(
             self.iter_sample(
@@ -282,6 +291,7 @@ class TabGAN(ParamsMixin):
         check_count("n", n, allow_zero=True)
         check_count("batch_size", batch_size)
         conds = self.condition_set(conditions or {})
+        sieve = self.constraints_.sieve(conds)  # undoes the transforms, checks every row
         rng_seed = random_state if random_state is not None else self._next_sample_seed()
         rng = torch.Generator(device=self.device_).manual_seed(int(rng_seed))
         np_rng = np.random.default_rng(int(rng_seed))
@@ -290,9 +300,9 @@ class TabGAN(ParamsMixin):
         yielded = False
         while have < n:
             if tries >= limit:
-                raise conds.unsatisfiable(have, n, tries * batch_size)
-            want = n - have if not conds else batch_size
-            frame = conds.filter(self._generate(min(batch_size, want), conds, rng, np_rng))
+                raise sieve.unsatisfiable(have, n, tries * batch_size)
+            want = sieve.want(n - have, batch_size)
+            frame = sieve.filter(self._generate(want, conds, rng, np_rng))
             tries += 1
             if len(frame):
                 frame = frame.iloc[: n - have].reset_index(drop=True)
@@ -300,7 +310,7 @@ class TabGAN(ParamsMixin):
                 yielded = True
                 yield frame
         if not yielded:
-            yield self._generate(0, conds, rng, np_rng)
+            yield sieve.filter(self._generate(0, conds, rng, np_rng))
 
     def condition_set(self, conditions: Mapping[Any, Any]) -> ConditionSet:
         """``conditions`` checked against the model: unknown columns or categories, ranges
@@ -308,8 +318,9 @@ class TabGAN(ParamsMixin):
         ConditionError at once; each category is placed in the condition vector."""
         self._check_fitted()
         match = partial(self.transformer_.condition_match, counts=self.category_counts_)
-        return ConditionSet.parse(conditions, self.metadata_, match,
-                                  self.transformer_.trained_range)
+        return ConditionSet.parse(
+            conditions, self.metadata_, self.constraints_.condition_match(match),
+            self.constraints_.trained_range(self.transformer_.trained_range))
 
     def _next_sample_seed(self) -> int:
         """Successive calls give different samples; the sequence follows random_state."""
@@ -363,6 +374,8 @@ class TabGAN(ParamsMixin):
         lines = ["tabgan model", "", "columns:"]
         for column in self.metadata_.columns:
             lines.append(f"  {column.name!s:<28} {column.kind}")
+        if self.constraints_:
+            lines += ["", "constraints:", *(f"  {line}" for line in self.constraints_.describe())]
         history = self.history_
         lines += [
             "",
@@ -379,8 +392,12 @@ class TabGAN(ParamsMixin):
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to one file of tensors plus JSON (no pickled objects)."""
+        serialize.save_model(path, self.model_state())
+
+    def model_state(self) -> serialize.ModelState:
+        """What a model file holds (see :mod:`tabgan.serialize`)."""
         self._check_fitted()
-        serialize.save_model(path, serialize.ModelState(
+        return serialize.ModelState(
             params=self.get_params(),
             config=self.config_,
             transformer=self.transformer_,
@@ -390,28 +407,27 @@ class TabGAN(ParamsMixin):
             seed=self.seed_,
             fit_seconds=self.fit_seconds_,
             ledger=getattr(self, "privacy_ledger_", None),
-        ))
+            constraints=self.constraints_.state_dict() if self.constraints_ else None,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str = "auto") -> TabGAN:
         """Read a model written by :meth:`save`; it can be loaded on any device."""
-        target = resolve_device(device)  # a missing device is the device's fault, not the file's
-        state = serialize.load_model(path)
+        resolve_device(device)  # a missing device is the device's fault, not the file's
+        return cls.from_state(serialize.load_model(path), device=device, path=path)
+
+    @classmethod
+    def from_state(cls, state: serialize.ModelState, *, device: str = "auto",
+                   path: str | os.PathLike = "<model>") -> TabGAN:
+        """The model of a :class:`~tabgan.serialize.ModelState`, on ``device``."""
         names = set(cls._param_names())
         model = cls(**{k: v for k, v in state.params.items() if k in names})
         model.device = device
-        generator = build_generator(state.config, state.transformer.layout_)
-        try:
-            generator.load_state_dict(state.generator)
-        except RuntimeError as exc:
-            raise serialize.inconsistent(path, exc) from exc
-        model._adopt(assemble(state.transformer, state.config, generator,
-                              state.category_counts, target), state.seed)
+        model._adopt(restore(state, resolve_device(device), path), state.seed)
         model.history_ = state.history
         model.fit_seconds_ = state.fit_seconds
-        model.n_features_in_ = len(state.transformer.metadata_.columns)
-        model.feature_names_in_ = np.asarray(state.transformer.metadata_.names, dtype=object)
+        model.n_features_in_ = len(model.metadata_.columns)
+        model.feature_names_in_ = np.asarray(model.metadata_.names, dtype=object)
         if state.ledger is not None:
             model.privacy_ledger_ = state.ledger
         return model
-

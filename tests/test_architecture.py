@@ -35,6 +35,7 @@ STAGES = {
     "tabgan.callbacks": 7,
     "tabgan.augment": 8,
     "tabgan.canaries": 8,
+    "tabgan.compat": 8,
     "tabgan.report": 9,
     "tabgan.cli": 10,
     "tabgan.__main__": 10,

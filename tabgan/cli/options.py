@@ -102,7 +102,7 @@ _TRAINING_OPTIONS = [
     click.option("--discrete", "discrete", multiple=True, metavar="COLUMN",
                  help="Treat COLUMN as categorical (repeatable)."),
     click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="JSON file of column kinds, bounds and categories."),
+                 help="JSON file of column kinds, bounds, categories and constraints."),
     click.option("--epsilon", type=click.FloatRange(min=0, min_open=True),
                  default=default("epsilon"),
                  help="Train with differential privacy at this epsilon (covers "

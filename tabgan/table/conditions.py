@@ -98,8 +98,9 @@ class ConditionSet:
     ) -> ConditionSet:
         """Check ``conditions`` against ``metadata``; ``match(column, wanted)`` places a
         wanted category (and raises ConditionError for an unknown one). ``trained(column)``
-        gives a numeric column's trained range: a range outside it, or a null of a column
-        without nulls, raises ConditionError at once. None (or NaN) asks for nulls."""
+        gives a numeric column's trained range (None when it has none to check, a column a
+        constraint replaced, say): a range outside it, or a null of a column without nulls,
+        raises ConditionError at once. None (or NaN) asks for nulls."""
         if not isinstance(conditions, Mapping):
             raise ConditionError(
                 "conditions must be a dict such as {'income': '>50K', 'age': (30, 40)}."
@@ -114,15 +115,17 @@ class ConditionSet:
             meta = metadata[column]
             if meta.kind == "categorical":
                 equal.append(Equal(column, _match_category(column, wanted, match)))
-            elif meta.kind in NUMERIC_KINDS and _is_null(wanted):
-                if trained is not None and not trained(column).nullable:
-                    raise _no_nulls(column)
-                nulls.append(IsNull(column))
             elif meta.kind in NUMERIC_KINDS:
+                reach = trained(column) if trained is not None else None
+                if _is_null(wanted):
+                    if reach is not None and not reach.nullable:
+                        raise _no_nulls(column)
+                    nulls.append(IsNull(column))
+                    continue
                 low, high = _parse_range(column, wanted, meta.kind)
                 cond = Range(column, low, high, meta.kind, meta.datetime_format)
-                if trained is not None:
-                    _check_reachable(cond, trained(column))
+                if reach is not None:
+                    _check_reachable(cond, reach)
                 ranges.append(cond)
             else:
                 raise ConditionError(
@@ -132,10 +135,12 @@ class ConditionSet:
         return cls(equal, ranges, nulls)
 
     def condition_target(self) -> tuple[int, int] | None:
-        """The (categorical column, slot) to put in the condition vector: the rarest."""
-        if not self.equal:
+        """The (categorical column, slot) to put in the condition vector: the rarest. A
+        match at position -1 (a column the condition vector lacks) is met by rejection."""
+        steerable = [e for e in self.equal if e.match.position >= 0]
+        if not steerable:
             return None
-        chosen = min(self.equal, key=lambda e: e.match.weight)
+        chosen = min(steerable, key=lambda e: e.match.weight)
         return chosen.match.position, chosen.match.slot
 
     def filter(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,8 @@ mode relies on this. See :mod:`tabgan.table.columns` for the kinds.
 
 SDV's single-table metadata JSON is read and written too (``Metadata.from_sdv``,
 ``Metadata.to_sdv``; ``from_dict`` and ``from_json`` take either format): see
-:mod:`tabgan.table.sdv_metadata` for how its sdtypes map to tabgan's kinds.
+:mod:`tabgan.table.sdv_metadata` for how its sdtypes map to tabgan's kinds. A ``"constraints"``
+list declares rules every synthetic row obeys (see :mod:`tabgan.table.constraints`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from tabgan.errors import ColumnMismatchError, MetadataError
 from tabgan.table import sdv_metadata
 from tabgan.table.checks import check_table
 from tabgan.table.columns import KINDS, NUMERIC_KINDS, ColumnMetadata
+from tabgan.table.constraint_parsing import parse_constraints
+from tabgan.table.constraints import Constraint
 from tabgan.table.inference import (
     DEFAULT_MAX_DISCRETE_VALUES,
     check_declared,
@@ -36,15 +39,16 @@ from tabgan.table.inference import (
 
 __all__ = ["KINDS", "NUMERIC_KINDS", "ColumnMetadata", "Metadata", "coerce_metadata"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added "constraints"; a file without them is written as version 1
 
 
 @dataclass
 class Metadata:
-    """The ordered list of column metadata for one table, and its primary key (a column
-    of kind ``id``) when one is declared."""
+    """The ordered list of column metadata for one table, its constraints, and its
+    primary key (a column of kind ``id``) when one is declared."""
 
     columns: list[ColumnMetadata] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
     primary_key: Any = None
 
     def __post_init__(self) -> None:
@@ -77,7 +81,10 @@ class Metadata:
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict:
-        out = {"schema_version": SCHEMA_VERSION, "columns": [c.to_dict() for c in self.columns]}
+        out = {"schema_version": SCHEMA_VERSION if self.constraints else 1,
+               "columns": [c.to_dict() for c in self.columns]}
+        if self.constraints:
+            out["constraints"] = [c.to_dict() for c in self.constraints]
         if self.primary_key is not None:
             out["primary_key"] = self.primary_key
         return out
@@ -117,7 +124,10 @@ class Metadata:
         names = [c.name for c in columns]
         if len(set(map(repr, names))) != len(names):
             raise MetadataError("metadata names a column twice.")
-        return cls(columns, primary_key=data.get("primary_key"))
+        constraints = data.get("constraints", [])
+        if not isinstance(constraints, list):
+            raise MetadataError('"constraints" must be a list of constraints.')
+        return cls(columns, parse_constraints(constraints), primary_key=data.get("primary_key"))
 
     @classmethod
     def from_sdv(cls, data: Mapping, table: str | None = None) -> Metadata:
@@ -215,7 +225,8 @@ class Metadata:
             else:
                 check_declared(column, series)
             columns.append(column)
-        return cls(columns, primary_key=given.primary_key if given is not None else None)
+        return cls(columns, list(given.constraints) if given is not None else [],
+                   primary_key=given.primary_key if given is not None else None)
 
     def check_names_in(self, data: pd.DataFrame, table: str = "the table") -> None:
         """Raise unless every column this metadata names is a column of ``data``."""
