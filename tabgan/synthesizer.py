@@ -10,7 +10,6 @@ numpy ``Generator`` objects, never the global generators.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tabgan import serialize
+from tabgan import sampling, serialize
 from tabgan.checkpoint import Checkpoints
 from tabgan.encoding.quantile import DEFAULT_BINS
 from tabgan.errors import not_fitted
@@ -291,26 +290,9 @@ class TabGAN(ParamsMixin):
         check_count("n", n, allow_zero=True)
         check_count("batch_size", batch_size)
         conds = self.condition_set(conditions or {})
-        sieve = self.constraints_.sieve(conds)  # undoes the transforms, checks every row
-        rng_seed = random_state if random_state is not None else self._next_sample_seed()
-        rng = torch.Generator(device=self.device_).manual_seed(int(rng_seed))
-        np_rng = np.random.default_rng(int(rng_seed))
-        limit = max_tries + math.ceil(n / batch_size)
-        have = tries = 0
-        yielded = False
-        while have < n:
-            if tries >= limit:
-                raise sieve.unsatisfiable(have, n, tries * batch_size)
-            want = sieve.want(n - have, batch_size)
-            frame = sieve.filter(self._generate(want, conds, rng, np_rng))
-            tries += 1
-            if len(frame):
-                frame = frame.iloc[: n - have].reset_index(drop=True)
-                have += len(frame)
-                yielded = True
-                yield frame
-        if not yielded:
-            yield sieve.filter(self._generate(0, conds, rng, np_rng))
+        seed = random_state if random_state is not None else self._next_sample_seed()
+        return sampling.iter_rows(self._fitted, n, conds, seed=seed, batch_size=batch_size,
+                                  max_tries=max_tries)
 
     def condition_set(self, conditions: Mapping[Any, Any]) -> ConditionSet:
         """``conditions`` checked against the model: unknown columns or categories, ranges
@@ -336,37 +318,8 @@ class TabGAN(ParamsMixin):
         conditions are drawn by category frequency. Rows are made ``chunk`` at a time into
         one preallocated matrix, so the temporaries stay small."""
         self._check_fitted()
-        fitted = self._fitted
-        generator = self.generator_
-        was_training = generator.training  # a callback may sample in the middle of a fit
-        generator.eval()
-        out = torch.empty(n, self.layout_.dim, device=self.device_)
-        with torch.no_grad():
-            for start in range(0, n, chunk):
-                m = min(chunk, n - start)
-                z = torch.randn(m, self.config_.embedding_dim, generator=rng,
-                                device=self.device_)
-                if fitted.sampler.n_columns:
-                    if condition is not None:
-                        vector = condition.vector[start : start + m]
-                    elif fixed is not None:
-                        vector = fitted.sampler.fixed_condition(m, *fixed).vector
-                    else:
-                        vector = fitted.sampler.sample_condition(m, rng).vector
-                    z = torch.cat([z, vector], dim=1)
-                raw = generator.infer(z)
-                out[start : start + m] = fitted.activation.sample_scores(raw, rng)
-        generator.train(was_training)
-        return out
-
-    def _generate(self, n: int, conds: ConditionSet, rng, np_rng) -> pd.DataFrame:
-        if n == 0:
-            matrix = torch.zeros(0, self.layout_.dim)
-        else:
-            matrix = self.generate_matrix(n, rng, fixed=conds.condition_target())
-        return self.transformer_.inverse_transform(
-            matrix, random_state=int(np_rng.integers(2**62))
-        )
+        return sampling.generate_matrix(self._fitted, n, rng, condition, fixed=fixed,
+                                        chunk=chunk)
 
     def describe(self) -> str:
         """A plain-text summary: columns, training, and the privacy guarantee (if any)."""

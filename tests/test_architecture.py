@@ -31,6 +31,7 @@ STAGES = {
     "tabgan.checkpoint": 5,
     "tabgan.history": 5,
     "tabgan.fitting": 6,
+    "tabgan.sampling": 6,
     "tabgan.synthesizer": 7,
     "tabgan.callbacks": 7,
     "tabgan.augment": 8,

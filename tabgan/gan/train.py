@@ -21,6 +21,7 @@ from tabgan.gan.activation import OutputActivation, segment_max
 from tabgan.gan.config import GANConfig
 from tabgan.gan.model import Critic, Generator, conditional_loss, wgan_gp_losses
 from tabgan.gan.sampler import ConditionalSampler
+from tabgan.gan.schedule import Plan, lr_factor
 
 __all__ = ["GANTrainer", "EpochRecord"]
 
@@ -287,7 +288,7 @@ class GANTrainer:
         cfg = self.config
         batch = self.local_batch  # this rank's share of the batch
         history: list[EpochRecord] = []
-        plan = _Plan(epochs, steps_per_epoch, deadline,
+        plan = Plan(epochs, steps_per_epoch, deadline,
                      every=BUDGET_CHECK_STEPS if distributed.active() else 1)
         self._set_ema_cap(plan.planned_steps())
         base_lr = [g["lr"] for g in self.g_opt.param_groups], [g["lr"] for g in
@@ -370,56 +371,10 @@ class GANTrainer:
         self._ema_cap = 1.0 - 10.0 / max(planned_steps * self.config.generator_steps, 20)
 
     def _set_lr(self, base_lr, progress: float) -> None:
-        """Both learning rates, decayed linearly to a tenth over the last ``lr_decay`` share
-        of training (constant when ``lr_decay`` is 0)."""
-        decay = self.config.lr_decay
-        if decay <= 0:
+        """Both learning rates at ``progress`` (see :func:`lr_factor`)."""
+        factor = lr_factor(progress, self.config.lr_decay)
+        if factor == 1.0 and self.config.lr_decay <= 0:
             return
-        factor = 1.0 if progress <= 1.0 - decay else \
-            max(0.1, 1.0 - 0.9 * (progress - (1.0 - decay)) / decay)
         for optimizer, lrs in zip((self.g_opt, self.c_opt), base_lr, strict=True):
             for group, lr in zip(optimizer.param_groups, lrs, strict=True):
                 group["lr"] = lr * factor
-
-
-class _Plan:
-    """How far training has come, by steps (a number of epochs) and by the clock (a
-    deadline): the larger share of the two, so that schedules end with the run."""
-
-    def __init__(self, epochs: int | None, steps_per_epoch: int, deadline: float | None,
-                 every: int = 1):
-        self.total = None if epochs is None else epochs * steps_per_epoch
-        self.deadline = deadline
-        self.every = every  # steps between two looks at the clock
-        self.start = time.perf_counter()
-        self.done = self.base = 0
-
-    def resume(self, done: int) -> None:
-        """Start counting from ``done`` steps (a resumed fit); the pace is this run's."""
-        self.done = self.base = done
-
-    def step(self) -> None:
-        self.done += 1
-
-    def check_now(self) -> bool:
-        return self.deadline is not None and self.done % self.every == 0
-
-    def past_deadline(self) -> bool:
-        return self.deadline is not None and time.perf_counter() >= self.deadline
-
-    def progress(self) -> float:
-        by_steps = 0.0 if self.total is None else self.done / max(self.total, 1)
-        if self.deadline is None:
-            return by_steps
-        span = max(self.deadline - self.start, 1e-9)
-        return min(1.0, max(by_steps, (time.perf_counter() - self.start) / span))
-
-    def planned_steps(self) -> int:
-        """The steps the run will take: its epochs', or as many as the clock allows at the
-        pace so far, whichever is fewer."""
-        if self.deadline is None or self.done == self.base:
-            return self.total if self.total is not None else 1000
-        elapsed = max(time.perf_counter() - self.start, 1e-9)
-        by_clock = self.base + int((self.done - self.base) * (self.deadline - self.start)
-                                   / elapsed)
-        return by_clock if self.total is None else min(self.total, by_clock)

@@ -327,7 +327,10 @@ def target_for(name: Any, series: pd.Series) -> Target:
             return Target(kind, types[kind])
         raise DataError(
             f"column {name!r} mixes values of several types; a database column holds one: "
-            "convert it first (df[column].astype(str), pd.to_numeric)."
+            "convert it first (df[column].astype(str), pd.to_numeric).",
+            cli=f"column {name!r} mixes values of several types; a database column holds "
+                "one: write the table to a CSV or Parquet file instead, or make the column "
+                "one type in its source.",
         )
     raise DataError(
         f"column {name!r} has the dtype {dtype}, which has no SQL type here; convert it to "

@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import tabgan.gan.schedule as schedule
 import tabgan.gan.train as train
 from tabgan import TabGAN
 from tabgan.gan.train import BUDGET_CHECK_STEPS, GANTrainer
@@ -42,7 +43,9 @@ class FakeClock:
         return self.now
 
     def install(self, monkeypatch) -> None:
-        monkeypatch.setattr(train, "time", types.SimpleNamespace(perf_counter=self.perf_counter))
+        clock = types.SimpleNamespace(perf_counter=self.perf_counter)
+        monkeypatch.setattr(train, "time", clock)
+        monkeypatch.setattr(schedule, "time", clock)
         original = GANTrainer.critic_step
 
         def timed(trainer, batch):
@@ -109,6 +112,7 @@ def _budget_worker(rank: int, world: int, port: int, out: str) -> None:
     dist.init_process_group("gloo", rank=rank, world_size=world)
     import time as real_time
 
+    import tabgan.gan.schedule as schedule_module
     import tabgan.gan.train as train_module
     from tabgan import TabGAN as Model
 
@@ -124,12 +128,13 @@ def _budget_worker(rank: int, world: int, port: int, out: str) -> None:
         return real_time.perf_counter() + (1e9 if late else 0.0)
 
     train_module.GANTrainer.critic_step = counted
-    train_module.time = type("Clock", (), {"perf_counter": staticmethod(perf_counter)})
+    clock = type("Clock", (), {"perf_counter": staticmethod(perf_counter)})
+    train_module.time = schedule_module.time = clock
     try:
         model = Model(**dict(PARAMS, max_minutes=600)).fit(_frame())
     finally:
         train_module.GANTrainer.critic_step = original
-        train_module.time = real_time
+        train_module.time = schedule_module.time = real_time
     Path(out, f"budget_{rank}.json").write_text(json.dumps(
         {"steps": seen["steps"], "history": model.history_["steps"].tolist()}))
     dist.destroy_process_group()

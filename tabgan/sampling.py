@@ -1,0 +1,78 @@
+"""Sampling from the fitted parts of a model: generator output for a batch of conditions,
+decoded to rows, and rows filtered until every condition and constraint holds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tabgan.fitting import Fitted
+from tabgan.table.conditions import ConditionSet
+
+__all__ = ["generate_matrix", "iter_rows"]
+
+
+def generate_matrix(fitted: Fitted, n: int, rng: torch.Generator, condition=None, *,
+                    fixed=None, chunk: int = 8192) -> torch.Tensor:
+    """Generator output ``(n, D)`` ready to decode: alphas, and span scores whose argmax
+    is a draw from the generator's distribution. ``condition`` is a batch of size ``n``;
+    ``fixed=(column, category)`` conditions every row on one category; with neither,
+    conditions are drawn by category frequency. Rows are made ``chunk`` at a time into one
+    preallocated matrix, so the temporaries stay small."""
+    generator = fitted.generator
+    was_training = generator.training  # a callback may sample in the middle of a fit
+    generator.eval()
+    out = torch.empty(n, fitted.layout.dim, device=fitted.device)
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            z = torch.randn(m, fitted.config.embedding_dim, generator=rng, device=fitted.device)
+            if fitted.sampler.n_columns:
+                if condition is not None:
+                    vector = condition.vector[start : start + m]
+                elif fixed is not None:
+                    vector = fitted.sampler.fixed_condition(m, *fixed).vector
+                else:
+                    vector = fitted.sampler.sample_condition(m, rng).vector
+                z = torch.cat([z, vector], dim=1)
+            raw = generator.infer(z)
+            out[start : start + m] = fitted.activation.sample_scores(raw, rng)
+    generator.train(was_training)
+    return out
+
+
+def _rows(fitted: Fitted, n: int, conds: ConditionSet, rng, np_rng) -> pd.DataFrame:
+    if n == 0:
+        matrix = torch.zeros(0, fitted.layout.dim)
+    else:
+        matrix = generate_matrix(fitted, n, rng, fixed=conds.condition_target())
+    return fitted.transformer.inverse_transform(matrix, random_state=int(np_rng.integers(2**62)))
+
+
+def iter_rows(fitted: Fitted, n: int, conds: ConditionSet, *, seed: int, batch_size: int,
+              max_tries: int) -> Iterator[pd.DataFrame]:
+    """Exactly ``n`` rows in chunks of at most ``batch_size``, each satisfying ``conds`` and
+    every constraint; an error once ``max_tries`` batches more than ``n`` needs at full
+    acceptance have been drawn."""
+    sieve = fitted.constraints.sieve(conds)  # undoes the transforms, checks every row
+    rng = torch.Generator(device=fitted.device).manual_seed(int(seed))
+    np_rng = np.random.default_rng(int(seed))
+    limit = max_tries + math.ceil(n / batch_size)
+    have = tries = 0
+    yielded = False
+    while have < n:
+        if tries >= limit:
+            raise sieve.unsatisfiable(have, n, tries * batch_size)
+        frame = sieve.filter(_rows(fitted, sieve.want(n - have, batch_size), conds, rng, np_rng))
+        tries += 1
+        if len(frame):
+            frame = frame.iloc[: n - have].reset_index(drop=True)
+            have += len(frame)
+            yielded = True
+            yield frame
+    if not yielded:
+        yield sieve.filter(_rows(fitted, 0, conds, rng, np_rng))
