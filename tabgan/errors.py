@@ -31,6 +31,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "DeviceError",
+    "OutputError",
 ]
 
 
@@ -126,3 +127,7 @@ class ParameterError(TabGANError, ValueError):
 
 class DeviceError(TabGANError, ValueError):
     """The device asked for is unknown or not available on this machine."""
+
+
+class OutputError(TabGANError, OSError):
+    """An output file cannot be written: the disk is full, the folder is read-only, ..."""

@@ -103,7 +103,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     if not distributed.is_writer():
         return
     synthetic = model.sample(len(frame) if n is None else n, random_state=seed)
-    write_table(synthetic, output)
+    write_table(synthetic, output, metadata=model.transformer_.output_metadata())
     echo(quiet, f"{_trained(model)} on {len(train)} rows; wrote {len(synthetic)} rows to "
                 f"{output}")
     if save_model:
@@ -161,7 +161,7 @@ def demo(output, minutes, seed, device, quiet):
     model = build_model({"max_minutes": minutes, "random_state": seed, "device": device,
                          "verbose": not quiet}).fit(data)
     synthetic = model.sample(len(data), random_state=seed)
-    write_table(synthetic, output)
+    write_table(synthetic, output, metadata=model.transformer_.output_metadata())
     echo(quiet, f"{_trained(model)}; wrote {len(synthetic)} rows to {output}")
 
 
@@ -192,7 +192,7 @@ def augment(data, target, balance, counts, output, **opts):
     wanted = parse_class_counts(counts) if counts else None
     frame = read_table(data)
     params, fit_args = fit_options(opts)
-    out = augment_table(frame, target=target, counts=wanted, model=build_model(params),
-                        **fit_args)
-    write_table(out, output)
+    model = build_model(params)
+    out = augment_table(frame, target=target, counts=wanted, model=model, **fit_args)
+    write_table(out, output, metadata=model.transformer_.output_metadata())
     echo(opts["quiet"], f"wrote {len(out)} rows ({len(out) - len(frame)} synthetic) to {output}")

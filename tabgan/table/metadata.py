@@ -101,7 +101,7 @@ class Metadata:
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
         if path is not None:
-            from tabgan.table.io import atomic_write_text
+            from tabgan.table.atomic import atomic_write_text
 
             atomic_write_text(path, text + "\n")
         return text
