@@ -32,6 +32,11 @@ __all__ = [
     "ParameterError",
     "DeviceError",
     "OutputError",
+    "StrayValuesError",
+    "MixedDateFormatsError",
+    "DecodingError",
+    "TabGANWarning",
+    "HighCardinalityWarning",
 ]
 
 
@@ -131,3 +136,25 @@ class DeviceError(TabGANError, ValueError):
 
 class OutputError(TabGANError, OSError):
     """An output file cannot be written: the disk is full, the folder is read-only, ..."""
+
+
+class StrayValuesError(MixedTypesError):
+    """A column of numbers or dates holds a few values that are neither (placeholders such
+    as ``unknown`` or typos), which would make it categorical."""
+
+
+class MixedDateFormatsError(MixedTypesError):
+    """A column of date strings is not written in one format."""
+
+
+class DecodingError(DataError):
+    """A text file cannot be decoded with its (given or detected) encoding."""
+
+
+class TabGANWarning(UserWarning):
+    """Base class of the warnings tabgan gives on purpose."""
+
+
+class HighCardinalityWarning(TabGANWarning):
+    """A column with many distinct values is treated as categorical: its synthetic values
+    are then copies of real ones."""

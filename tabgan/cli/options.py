@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 
 import click
 
-from tabgan.errors import TabGANError
+from tabgan.errors import TabGANError, TabGANWarning
 from tabgan.synthesizer import TabGAN
 
 __all__ = [
@@ -47,12 +48,27 @@ def fail_nicely(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except TabGANError as exc:
-            raise click.ClickException(str(exc)) from exc
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning(warnings.showwarning)
+            try:
+                return func(*args, **kwargs)
+            except TabGANError as exc:
+                raise click.ClickException(str(exc)) from exc
 
     return wrapper
+
+
+def _show_warning(show):
+    """tabgan's own warnings as one line on stderr, without a source line; others as
+    Python shows them."""
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TabGANWarning):
+            click.echo(f"Warning: {message}", err=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from tabgan.cli.options import fail_nicely, given, main
+from tabgan.cli.reading import pop_reading, read_input, reading_options
 from tabgan.cli.train import write_report
-from tabgan.table.io import read_table
 
 __all__ = ["evaluate", "audit_command"]
 
@@ -25,8 +25,10 @@ __all__ = ["evaluate", "audit_command"]
 @click.option("--seed", type=int, default=None,
               help="Random seed  [default: the API's fixed seed, so that scores repeat]")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@reading_options
 @fail_nicely
-def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, quiet):
+def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, quiet,
+             **opts):
     """Score a SYNTHETIC table against the REAL one: fidelity, utility, privacy.
 
     Example:
@@ -35,10 +37,11 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
     """
     from tabgan.evaluate import evaluate as run_evaluation
 
+    reading = pop_reading(opts)
     result = run_evaluation(
-        read_table(real),
-        read_table(synthetic),
-        holdout=read_table(holdout) if holdout else None,
+        read_input(real, reading, quiet),
+        read_input(synthetic, reading, quiet),
+        holdout=read_input(holdout, reading, quiet) if holdout else None,
         target=target,
         positive_class=positive_class,
         verbose=not quiet,
@@ -74,9 +77,10 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
 @click.option("--seed", type=int, default=None,
               help="Random seed  [default: the API's fixed seed, so that scores repeat]")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@reading_options
 @fail_nicely
 def audit_command(real, synthetic, holdout, model_path, target, positive_class, metadata,
-                  output, json_path, canaries, seed, quiet):
+                  output, json_path, canaries, seed, quiet, **opts):
     """Write a privacy audit page of SYNTHETIC against REAL, the rows it was trained on.
 
     Example:
@@ -89,10 +93,11 @@ def audit_command(real, synthetic, holdout, model_path, target, positive_class, 
         raise click.UsageError("--canaries needs --model: the canary audit repeats its training.")
     if json_path is not None and json_path == output:
         raise click.UsageError("-o and --json must name different files.")
+    reading = pop_reading(opts)
     report = audit(
-        read_table(real),
-        read_table(synthetic),
-        holdout=read_table(holdout),
+        read_input(real, reading, quiet),
+        read_input(synthetic, reading, quiet),
+        holdout=read_input(holdout, reading, quiet),
         model=model_path,
         target=target,
         positive_class=positive_class,

@@ -13,8 +13,9 @@ from tabgan.cli.options import (
     main,
     training_options,
 )
+from tabgan.cli.reading import pop_reading, read_input, reading_options
 from tabgan.gan import distributed
-from tabgan.table.io import atomic_write_text, read_table, table_format, write_table
+from tabgan.table.io import atomic_write_text, table_format, write_table
 
 __all__ = ["fit", "synth", "demo", "augment"]
 
@@ -43,6 +44,7 @@ def _trained(model) -> str:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the model (e.g. model.tabgan).")
 @training_options
+@reading_options
 @fail_nicely
 def fit(data, output, **opts):
     """Train a model on DATA (CSV or Parquet) and save it.
@@ -51,7 +53,8 @@ def fit(data, output, **opts):
 
         tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
     """
-    model = _fit(read_table(data), opts)
+    reading = pop_reading(opts)
+    model = _fit(read_input(data, reading, opts["quiet"]), opts)
     if distributed.is_writer():
         model.save(output)
     echo(opts["quiet"], f"{_trained(model)}; saved {output}")
@@ -79,6 +82,7 @@ def fit(data, output, **opts):
               help="With --report: also run the canary audit with this many canaries (one "
                    "more training run).")
 @training_options
+@reading_options
 @fail_nicely
 def synth(data, output, n, save_model, report_path, report_json, holdout_fraction, target,
           canaries, **opts):
@@ -91,7 +95,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     table_format(output)  # fail before any work on a name whose format is unknown
     if report_path is None and (report_json or target is not None or canaries is not None):
         raise click.UsageError("--report-json, --target and --canaries go with --report PATH.")
-    frame = read_table(data)
+    frame = read_input(data, pop_reading(opts), opts["quiet"])
     seed, quiet = opts["random_state"], opts["quiet"]
     if report_path is not None:
         from tabgan.table.split import holdout_split
@@ -175,6 +179,7 @@ def demo(output, minutes, seed, device, quiet):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Output file, .csv or .parquet.")
 @training_options
+@reading_options
 @fail_nicely
 def augment(data, target, balance, counts, output, **opts):
     """Write DATA's real rows plus synthetic rows of its minority classes.
@@ -190,7 +195,7 @@ def augment(data, target, balance, counts, output, **opts):
     if balance == bool(counts):
         raise click.UsageError("give either --balance or at least one --count CLASS=N.")
     wanted = parse_class_counts(counts) if counts else None
-    frame = read_table(data)
+    frame = read_input(data, pop_reading(opts), opts["quiet"])
     params, fit_args = fit_options(opts)
     model = build_model(params)
     out = augment_table(frame, target=target, counts=wanted, model=model, **fit_args)
