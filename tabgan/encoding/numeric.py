@@ -43,6 +43,7 @@ class NumericCodec:
         # unexpected nulls are then coerced by rule rather than refused.
         self.strict = True
         self.mixture: Mixture | None = None
+        self.decimals: int | None = None  # continuous values are rounded to these digits
         self.unit = datetimes.column_unit(meta.dtype, meta.datetime_format)
         self.int_limits = _integer_limits(meta.dtype)
 
@@ -51,6 +52,7 @@ class NumericCodec:
         self.low, self.high = (float(b) for b in stat.bounds)
         self.step_ns = int(stat.step_ns) if self.meta.kind == "datetime" else 1
         self.strict = bool(stat.exact)
+        self.decimals = stat.decimals if stat.decimals is not None else self.meta.decimals
 
     @property
     def n_modes(self) -> int:
@@ -105,6 +107,8 @@ class NumericCodec:
         x = np.clip(x, self.low, self.high)
         if self.meta.kind == "integer" or self.int_limits is not None:
             x = np.round(x)
+        elif self.decimals is not None and self.meta.kind == "continuous":
+            x = np.round(x, self.decimals)  # the input's precision: 116.63, not 116.6285...
         if self.int_limits is not None:
             # float(2**63 - 1) is 2**63, which an int64 cast would wrap to -2**63.
             x = np.clip(x, *self.int_limits)
@@ -126,12 +130,14 @@ class NumericCodec:
             "high": self.high,
             "step_ns": self.step_ns,
             "mixture": self.mixture.state_dict(),
+            "decimals": self.decimals,
         }
 
     def load_state_dict(self, state: Mapping) -> None:
         self.nullable = bool(state["nullable"])
         self.low, self.high = float(state["low"]), float(state["high"])
         self.step_ns = int(state["step_ns"])
+        self.decimals = state.get("decimals")  # absent from older model files: no rounding
         self.mixture = Mixture.from_state_dict(state["mixture"])
 
 
