@@ -17,23 +17,20 @@ import pandas as pd
 
 from tabgan.table import datetimes
 
-__all__ = ["MAX_FORMATS", "looks_like_date", "detect_formats", "parse_formats"]
+__all__ = ["MAX_FORMATS", "detect_formats", "parse_formats"]
 
 MAX_FORMATS = 3
 _GUESS_SAMPLE = 200  # distinct values whose format is guessed; all of them are then parsed
-
-
-def looks_like_date(text: str) -> bool:
-    """Long enough and with enough digits to be a date with a year."""
-    return len(text) >= 6 and sum(ch.isdigit() for ch in text) >= 4
 
 
 def detect_formats(values: pd.Series) -> tuple[list[str], np.ndarray]:
     """The formats that parse ``values`` (strings, no nulls), and a mask of the values that
     none of them parses. No format at all when hardly anything looks like a date."""
     text = values.astype(str).to_numpy()
-    distinct = pd.unique(text)
-    plausible = [v for v in distinct if looks_like_date(v)]
+    distinct = pd.Series(pd.unique(text), dtype=object)
+    # A date with a year is at least 6 characters long with 4 digits.
+    pool = distinct[((distinct.str.len() >= 6) & (distinct.str.count(r"\d") >= 4)).to_numpy()]
+    plausible = pool.tolist()
     if not plausible:
         return [], np.ones(len(text), dtype=bool)
     from pandas.tseries.api import guess_datetime_format
@@ -49,11 +46,10 @@ def detect_formats(values: pd.Series) -> tuple[list[str], np.ndarray]:
                     candidates.add(fmt)
     if not candidates:
         return [], np.ones(len(text), dtype=bool)
-    pool = pd.Series(distinct, dtype=object)
     parses = {fmt: datetimes.parse(pool, fmt, errors="coerce").notna().to_numpy()
               for fmt in sorted(candidates)}
     chosen: list[str] = []
-    covered = np.zeros(len(distinct), dtype=bool)
+    covered = np.zeros(len(pool), dtype=bool)
     while len(chosen) < MAX_FORMATS:
         gains = {fmt: int((ok & ~covered).sum()) for fmt, ok in parses.items()
                  if fmt not in chosen}
@@ -64,8 +60,8 @@ def detect_formats(values: pd.Series) -> tuple[list[str], np.ndarray]:
             break
         chosen.append(best)
         covered |= parses[best]
-    unparsed = dict(zip(distinct, ~covered, strict=True))
-    return chosen, np.array([unparsed[v] for v in text], dtype=bool)
+    parsed = pd.Index(pool[covered].tolist(), dtype=object)
+    return chosen, parsed.get_indexer(text) < 0
 
 
 def parse_formats(values: pd.Series, formats: list[str]) -> pd.Series:

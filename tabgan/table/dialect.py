@@ -142,7 +142,9 @@ def _parse_mixed_dates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     notes, out = [], frame
     for name in frame.columns:
         values = text_values(frame[name])
-        if values is None or len(values) == 0 or string_datetime_format(frame[name]):
+        if values is None or len(values) == 0 or detect_formats(values[:100])[1].any():
+            continue  # not dates: the first ones say so already, and cheaply
+        if string_datetime_format(frame[name]):
             continue
         formats, unparsed = detect_formats(values)
         if not formats or unparsed.any():

@@ -32,7 +32,7 @@ def text_values(series: pd.Series) -> pd.Series | None:
     if not is_object_like(series):
         return None
     values = series.dropna()
-    if not all(isinstance(v, str) for v in values):
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) != "string":
         return None
     return values
 
@@ -49,7 +49,9 @@ def as_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
 
 def is_placeholder(values: pd.Series) -> np.ndarray:
     """Which of ``values`` (strings) are placeholders for a missing value."""
-    return values.astype(str).str.strip().str.lower().isin(PLACEHOLDERS).to_numpy()
+    distinct = pd.Series(pd.unique(values.astype(str).to_numpy()), dtype=object)
+    holders = distinct[distinct.str.strip().str.lower().isin(PLACEHOLDERS).to_numpy()]
+    return values.isin(set(holders)).to_numpy()
 
 
 def read_placeholders(frame: pd.DataFrame, *, decimal: str = ".") -> tuple[pd.DataFrame, list]:
@@ -69,7 +71,7 @@ def read_placeholders(frame: pd.DataFrame, *, decimal: str = ".") -> tuple[pd.Da
         if numbers.notna().all():
             column = as_numbers(frame[name].where(frame[name].notna(), ""), decimal)
             what = "numbers"
-        elif not detect_formats(rest)[1].any():
+        elif not detect_formats(rest[:100])[1].any() and not detect_formats(rest)[1].any():
             column = frame[name].where(~frame[name].isin(set(values[holder])), None)
             what = "dates"
         else:
