@@ -46,6 +46,12 @@ __all__ = [
     "ParameterError",
     "DeviceError",
     "not_fitted",
+    "OutputError",
+    "StrayValuesError",
+    "MixedDateFormatsError",
+    "DecodingError",
+    "TabGANWarning",
+    "HighCardinalityWarning",
 ]
 
 
@@ -166,6 +172,32 @@ class ParameterError(TabGANError, ValueError):
 
 class DeviceError(TabGANError, ValueError):
     """The device asked for is unknown or not available on this machine."""
+
+
+class OutputError(TabGANError, OSError):
+    """An output file cannot be written: the disk is full, the folder is read-only, ..."""
+
+
+class StrayValuesError(MixedTypesError):
+    """A column of numbers or dates holds a few values that are neither (placeholders such
+    as ``unknown`` or typos), which would make it categorical."""
+
+
+class MixedDateFormatsError(MixedTypesError):
+    """A column of date strings is not written in one format."""
+
+
+class DecodingError(DataError):
+    """A text file cannot be decoded with its (given or detected) encoding."""
+
+
+class TabGANWarning(UserWarning):
+    """Base class of the warnings tabgan gives on purpose."""
+
+
+class HighCardinalityWarning(TabGANWarning):
+    """A column with many distinct values is treated as categorical: its synthetic values
+    are then copies of real ones."""
 
 
 _NOT_FITTED_DOC = """The estimator was used before ``fit`` (or ``load``). It is scikit-learn's

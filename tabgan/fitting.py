@@ -48,6 +48,7 @@ from tabgan.serialize import ModelState, inconsistent
 from tabgan.settings import check_private, gan_config
 from tabgan.table.checks import check_fit_rows
 from tabgan.table.constraint_set import ConstraintSet
+from tabgan.table.inference import warn_if_many_categories
 from tabgan.table.metadata import Metadata
 
 __all__ = ["Fitted", "FitResult", "assemble", "build_generator", "fit_model", "restore"]
@@ -130,7 +131,10 @@ class PublicPlan:
         self.seed = seed
 
     def metadata(self, data, discrete_columns, metadata) -> Metadata:
-        return Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata)
+        meta = Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata)
+        for column in meta.columns:  # categories copied out of the data: say so
+            warn_if_many_categories(column, data[column.name])
+        return meta
 
     def transformer(self) -> TableTransformer:
         return _transformer(self.params, random_state=self.seed + 1)

@@ -1,25 +1,30 @@
 """Model files: one ``torch.save`` of plain tensors and JSON strings, read back with
 ``weights_only=True``, so loading a file can never run code.
 
-Layout of the saved dict (format version 2)::
+Layout of the saved dict (format version 3)::
 
-    {"format": "tabgan-model", "version": 2,
+    {"format": "tabgan-model", "version": 3,
      "meta": "<JSON: params, config, transformer state, layout, history, ledger, ...>",
      "generator": {name: tensor, ...},      # the generator's state_dict
-     "category_counts": tensor}              # condition-vector frequencies
+     "category_counts": tensor,              # condition-vector frequencies
+     "checksums": {member: "<sha256 hex>"}}  # of "meta", "category_counts", "generator.NAME"
 
-The critic is not saved: it is not needed to sample. Version 1 files (no layout in the
-meta) are read too: their layout is rebuilt from the transformer state, as it always is;
-a stored layout must match the rebuilt one. Version 3 adds the meta's ``"constraints"``
-(the fitted :class:`~tabgan.table.constraint_set.ConstraintSet`) and ``"wrapper"`` (the
-state of an API wrapper such as :class:`tabgan.compat.CTGAN`); a file that needs neither
-is written as version 2, which older readers take.
+Every member's SHA-256 (of a tensor's dtype, shape and bytes; of the meta's UTF-8 text) is
+checked on load, so a damaged file is refused instead of sampling garbage. The critic is not
+saved: it is not needed to sample. The meta may hold ``"constraints"`` (the fitted
+:class:`~tabgan.table.constraint_set.ConstraintSet`) and ``"wrapper"`` (the state of an API
+wrapper such as :class:`tabgan.compat.CTGAN`). Version 2 files (no checksums) and version 1
+files (no layout in the meta either) are read too: their layout is rebuilt from the
+transformer state, as it always is; a stored layout must match the rebuilt one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import pickle
 from dataclasses import dataclass
 from io import StringIO
 from typing import Any
@@ -32,14 +37,16 @@ from tabgan.encoding.transformer import TableTransformer
 from tabgan.errors import ModelFileError
 from tabgan.gan.config import GANConfig
 from tabgan.privacy.ledger import PrivacyLedger
+from tabgan.table.atomic import atomic_path
 from tabgan.table.constraint_parsing import parse_constraints
-from tabgan.table.io import atomic_path
 from tabgan.version import __version__
 
-__all__ = ["FORMAT", "VERSION", "ModelState", "save_model", "load_model", "inconsistent"]
+__all__ = ["FORMAT", "VERSION", "ModelState", "save_model", "load_model", "checksums",
+           "inconsistent"]
 
 FORMAT = "tabgan-model"
-VERSION = 3  # the newest format read; written only when a file needs it
+VERSION = 3
+_CHECKSUMS_SINCE = 3
 _TUPLE_PARAMS = ("generator_dims", "critic_dims", "betas")
 
 
@@ -85,23 +92,69 @@ def save_model(path: str | os.PathLike, state: ModelState) -> None:
         "generator": {k: v.detach().cpu() for k, v in state.generator.items()},
         "category_counts": state.category_counts.detach().cpu(),
     }
-    # Saved through a file object, torch names the archive's folder "archive"; saved to a
-    # path, it would take the temporary file's name.
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        torch.save(payload, handle)
+    payload["checksums"] = checksums(payload)
+    buffer = io.BytesIO()  # serialized first: a full disk is then a plain OSError
+    torch.save(payload, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getbuffer())
+
+
+def checksums(payload: dict) -> dict[str, str]:
+    """The SHA-256 of every member of a model file's payload."""
+    out = {"meta": hashlib.sha256(payload["meta"].encode("utf-8")).hexdigest(),
+           "category_counts": _tensor_digest(payload["category_counts"])}
+    for name, tensor in payload["generator"].items():
+        out[f"generator.{name}"] = _tensor_digest(tensor)
+    return out
+
+
+def _tensor_digest(tensor: torch.Tensor) -> str:
+    digest = hashlib.sha256(f"{tensor.dtype}:{tuple(tensor.shape)}:".encode())
+    flat = tensor.detach().cpu().contiguous().reshape(-1)
+    digest.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b"")
+    return digest.hexdigest()
+
+
+def _check_members(path: str, payload: dict) -> None:
+    """Refuse a file whose members do not have the checksums it was saved with."""
+    damaged = (f"{path!r} is damaged: {{what}}; it was changed or corrupted after it was "
+               "saved. Use an intact copy of the file, or train and save the model again "
+               "(`tabgan fit`).")
+    stored = payload.get("checksums")
+    if not isinstance(stored, dict) or not isinstance(payload.get("generator"), dict):
+        raise ModelFileError(damaged.format(what="its checksums are missing"))
+    try:
+        actual = checksums(payload)
+    except Exception as exc:  # a member of the wrong type
+        raise ModelFileError(damaged.format(what=f"a member cannot be read ({exc})")) from exc
+    wrong = sorted(set(stored) ^ set(actual)) + sorted(
+        m for m in set(stored) & set(actual) if stored[m] != actual[m])
+    if wrong:
+        shown = ", ".join(wrong[:3]) + (f" and {len(wrong) - 3} more" if len(wrong) > 3 else "")
+        raise ModelFileError(damaged.format(what=f"the checksum of {shown} does not match"))
 
 
 def load_model(path: str | os.PathLike) -> ModelState:
-    """Read a model file written by :func:`save_model` (format version 1, 2 or 3)."""
+    """Read a model file written by :func:`save_model` (format version 1, 2 or 3); the
+    members of a version 3 file are checked against their checksums."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise ModelFileError(f"no model file at {path!r}; train one with `tabgan fit`.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # objects that only an unsafe load would build
+        # torch's message advises weights_only=False, which could run the file's code: ours
+        # replaces it, and its traceback is dropped with it.
+        raise ModelFileError(
+            f"{path!r} cannot be loaded safely: it holds pickled Python objects (it is not a "
+            "tabgan model file, or a damaged one), and tabgan never loads those, since that "
+            "could run any code. Use a file written by `tabgan fit` or TabGAN.save, or an "
+            "intact copy."
+        ) from None
     except Exception as exc:  # torch raises many kinds on a damaged file
         raise ModelFileError(
-            f"{path!r} is not a readable tabgan model (truncated or corrupted?): {exc}. "
-            "Save the model again with model.save(path) or `tabgan fit`."
+            f"{path!r} is not a readable tabgan model (truncated or corrupted?). Use an "
+            "intact copy, or save the model again with model.save(path) or `tabgan fit`."
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path!r} is not a tabgan model file.")
@@ -111,6 +164,8 @@ def load_model(path: str | os.PathLike) -> ModelState:
             f"{path!r} was written in model format {version!r}, newer than this tabgan reads "
             f"({VERSION}); upgrade tabgan (pip install -U tabgan)."
         )
+    if version >= _CHECKSUMS_SINCE:
+        _check_members(path, payload)
     try:
         meta = json.loads(payload["meta"])
         params = dict(meta["params"])

@@ -6,6 +6,7 @@ import torch
 
 from tabgan import TabGAN
 from tabgan.errors import ModelFileError
+from tabgan.serialize import checksums
 
 
 def test_save_load_gives_same_samples(tmp_path, mixed_frame, tiny_model_params):
@@ -102,9 +103,10 @@ def test_a_stored_layout_must_match_the_transformer(tmp_path, mixed_frame, tiny_
     model.save(path)
     payload = torch.load(path, weights_only=True)
     meta = json.loads(payload["meta"])
-    assert meta["layout"] == model.layout_.to_dict() and payload["version"] == 2
+    assert meta["layout"] == model.layout_.to_dict() and payload["version"] == 3
     meta["layout"]["columns"][0]["spans"][0][0] += 1
     payload["meta"] = json.dumps(meta)
+    payload["checksums"] = checksums(payload)  # consistent checksums of inconsistent parts
     torch.save(payload, tmp_path / "bad.tabgan")
     with pytest.raises(ModelFileError, match="inconsistent.*layout"):
         TabGAN.load(tmp_path / "bad.tabgan")
@@ -113,6 +115,59 @@ def test_a_stored_layout_must_match_the_transformer(tmp_path, mixed_frame, tiny_
     generator[first] = generator[first][:1]
     payload = torch.load(path, weights_only=True)
     payload["generator"] = generator
+    payload["checksums"] = checksums(payload)
     torch.save(payload, tmp_path / "cut.tabgan")
     with pytest.raises(ModelFileError, match="inconsistent"):
         TabGAN.load(tmp_path / "cut.tabgan")
+
+
+def _largest_record(path) -> tuple[int, int]:
+    """(start, length) in the file of the largest stored member: a tensor's bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        info = max(archive.infolist(), key=lambda i: i.file_size)
+        assert info.compress_type == zipfile.ZIP_STORED
+    raw = path.read_bytes()
+    name_length = int.from_bytes(raw[info.header_offset + 26 : info.header_offset + 28], "little")
+    extra_length = int.from_bytes(raw[info.header_offset + 28 : info.header_offset + 30],
+                                  "little")
+    return info.header_offset + 30 + name_length + extra_length, info.file_size
+
+
+def test_a_file_with_flipped_bytes_is_refused_not_sampled(tmp_path, mixed_frame,
+                                                          tiny_model_params):
+    import numpy as np
+
+    model = TabGAN(**tiny_model_params).fit(mixed_frame)
+    path = tmp_path / "m.tabgan"
+    model.save(path)
+    start, length = _largest_record(path)
+    raw = bytearray(path.read_bytes())
+    rng = np.random.default_rng(0)
+    for offset in rng.choice(length, size=min(2000, length), replace=False):
+        raw[start + int(offset)] ^= 0xFF
+    flipped = tmp_path / "flipped.tabgan"
+    flipped.write_bytes(bytes(raw))
+    torch.load(flipped, weights_only=True)  # the archive itself still reads
+    with pytest.raises(ModelFileError, match="damaged.*checksum of generator") as info:
+        TabGAN.load(flipped)
+    assert "intact copy" in str(info.value)
+    # A changed digit in the JSON meta: the file still parses, the checksum does not match.
+    text = path.read_bytes()
+    assert b'"epochs": 2' in text
+    edited = tmp_path / "edited.tabgan"
+    edited.write_bytes(text.replace(b'"epochs": 2', b'"epochs": 3', 1))
+    with pytest.raises(ModelFileError, match="checksum of meta"):
+        TabGAN.load(edited)
+
+
+def test_a_pickle_is_refused_with_our_advice_never_unsafe_loading(tmp_path):
+    path = tmp_path / "evil.tabgan"
+    torch.save({"format": "tabgan-model", "version": 1, "x": _Evil()}, path)
+    with pytest.raises(ModelFileError) as info:
+        TabGAN.load(path)
+    message = str(info.value)
+    assert "pickled Python objects" in message and "never loads" in message
+    assert "weights_only" not in message and "False" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__

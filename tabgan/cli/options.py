@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import warnings
 
 import click
 
 from tabgan.callbacks import EarlyStopping
-from tabgan.errors import TabGANError
+from tabgan.errors import TabGANError, TabGANWarning
 from tabgan.synthesizer import TabGAN
 from tabgan.table import sql
 from tabgan.table.io import table_format, write_table
@@ -61,19 +62,30 @@ def fail_nicely(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            with warnings.catch_warnings():
-                warnings.showwarning = _show_warning
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning(warnings.showwarning)
+            try:
                 return func(*args, **kwargs)
-        except TabGANError as exc:
-            raise click.ClickException(exc.command_line_message()) from exc
+            except TabGANError as exc:
+                raise click.ClickException(exc.command_line_message()) from exc
 
     return wrapper
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """A warning as one line on stderr, like the errors (no source path or line)."""
-    click.echo(f"Warning: {message}", err=True)
+def _show_warning(show):
+    """tabgan's own warnings as one line on stderr, like the errors (no source path or
+    line); others as Python shows them."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        ours = issubclass(category, TabGANWarning) or os.path.abspath(
+            filename).startswith(package)
+        if ours:
+            click.echo(f"Warning: {message}", err=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

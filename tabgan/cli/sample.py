@@ -68,7 +68,8 @@ def sample(model_path, n, output, conditions, seed, batch_size, max_tries, devic
 
         bar = tqdm(total=n, desc="sampling", unit="row", unit_scale=True)
     try:
-        rows = write_table_chunks(chunks, output, progress=bar.update if bar else None, **sink)
+        rows = write_table_chunks(chunks, output, progress=bar.update if bar else None, **sink,
+                                  metadata=model.transformer_.output_metadata())
     finally:
         if bar:
             bar.close()

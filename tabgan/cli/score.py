@@ -5,22 +5,23 @@ from __future__ import annotations
 import click
 
 from tabgan.cli.options import SOURCE, fail_nicely, given, main, source_args, source_options
+from tabgan.cli.reading import pop_reading, read_input, reading_options
 from tabgan.cli.train import write_report
 from tabgan.table import sql
-from tabgan.table.io import read_table
 
 __all__ = ["evaluate", "audit_command"]
 
 
-def _sources(real, synthetic, holdout, options: dict) -> tuple:
-    """REAL, SYNTHETIC and --holdout as frames, each a file or a database table or query;
-    in a database, SYNTHETIC's and --holdout's table default to --table."""
+def _sources(real, synthetic, holdout, options: dict, reading: dict, quiet: bool) -> tuple:
+    """REAL, SYNTHETIC and --holdout as frames, each a file (read with the reading options)
+    or a database table or query; in a database, SYNTHETIC's and --holdout's table default
+    to --table."""
     def read(path, role):
         table, query = options[f"{role}table"], options[f"{role}query"]
         if role and sql.is_url(path) and table is None and query is None:
             table = options["table"]
         flags = f"--{role}table and --{role}query".replace("_", "-")
-        return read_table(path, **source_args(path, table, query, flags=flags))
+        return read_input(path, reading, quiet, **source_args(path, table, query, flags=flags))
 
     if holdout is None and (options["holdout_table"] or options["holdout_query"]):
         raise click.UsageError("--holdout-table and --holdout-query go with --holdout.")
@@ -43,9 +44,10 @@ def _sources(real, synthetic, holdout, options: dict) -> tuple:
               help="Random seed  [default: the API's fixed seed, so that scores repeat]")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @source_options("REAL", ("synthetic", "holdout"))
+@reading_options
 @fail_nicely
 def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, quiet,
-             **tables):
+             **opts):
     """Score a SYNTHETIC table against the REAL one: fidelity, utility, privacy.
 
     Example:
@@ -56,7 +58,8 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
     """
     from tabgan.evaluate import evaluate as run_evaluation
 
-    real_frame, synthetic_frame, holdout_frame = _sources(real, synthetic, holdout, tables)
+    real_frame, synthetic_frame, holdout_frame = _sources(real, synthetic, holdout, opts,
+                                                          pop_reading(opts), quiet)
     result = run_evaluation(
         real_frame,
         synthetic_frame,
@@ -97,9 +100,10 @@ def evaluate(real, synthetic, holdout, target, positive_class, json_path, seed, 
               help="Random seed  [default: the API's fixed seed, so that scores repeat]")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @source_options("REAL", ("synthetic", "holdout"))
+@reading_options
 @fail_nicely
 def audit_command(real, synthetic, holdout, model_path, target, positive_class, metadata,
-                  output, json_path, canaries, seed, quiet, **tables):
+                  output, json_path, canaries, seed, quiet, **opts):
     """Write a privacy audit page of SYNTHETIC against REAL, the rows it was trained on.
 
     Example:
@@ -115,7 +119,8 @@ def audit_command(real, synthetic, holdout, model_path, target, positive_class, 
         raise click.UsageError("--canaries needs --model: the canary audit repeats its training.")
     if json_path is not None and json_path == output:
         raise click.UsageError("-o and --json must name different files.")
-    real_frame, synthetic_frame, holdout_frame = _sources(real, synthetic, holdout, tables)
+    real_frame, synthetic_frame, holdout_frame = _sources(real, synthetic, holdout, opts,
+                                                          pop_reading(opts), quiet)
     report = audit(
         real_frame,
         synthetic_frame,

@@ -20,8 +20,9 @@ from tabgan.cli.options import (
     training_options,
     where,
 )
+from tabgan.cli.reading import pop_reading, read_input, reading_options
 from tabgan.gan import distributed
-from tabgan.table.io import atomic_write_text, read_table, write_table
+from tabgan.table.io import atomic_write_text, write_table
 
 __all__ = ["fit", "synth", "demo", "augment"]
 
@@ -50,6 +51,7 @@ def _trained(model) -> str:
               help="Where to write the model (e.g. model.tabgan).")
 @source_options()
 @training_options
+@reading_options
 @fail_nicely
 def fit(data, output, table, query, **opts):
     """Train a model on DATA (CSV, Parquet, or a database URL with --table or --query) and
@@ -61,7 +63,9 @@ def fit(data, output, table, query, **opts):
         tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
         tabgan fit postgresql+psycopg://me@db/clinic --table patients -o model.tabgan
     """
-    model = _fit(read_table(data, **source_args(data, table, query)), opts)
+    reading = pop_reading(opts)
+    model = _fit(read_input(data, reading, opts["quiet"], **source_args(data, table, query)),
+                 opts)
     if distributed.is_writer():
         model.save(output)
     echo(opts["quiet"], f"{_trained(model)}; saved {output}")
@@ -91,6 +95,7 @@ def fit(data, output, table, query, **opts):
 @source_options()
 @sink_options()
 @training_options
+@reading_options
 @fail_nicely
 def synth(data, output, n, save_model, report_path, report_json, holdout_fraction, target,
           canaries, table, query, output_table, if_exists, **opts):
@@ -105,7 +110,8 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     if report_path is None and (report_json or target is not None or canaries is not None):
         raise click.UsageError("--report-json, --target and --canaries go with --report PATH.")
     sink = sink_args(output, output_table, if_exists, default_table=table)  # fail before work
-    frame = read_table(data, **source_args(data, table, query))
+    frame = read_input(data, pop_reading(opts), opts["quiet"],
+                       **source_args(data, table, query))
     seed, quiet = opts["random_state"], opts["quiet"]
     if report_path is not None:
         from tabgan.table.split import holdout_split
@@ -117,7 +123,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     if not distributed.is_writer():
         return
     synthetic = model.sample(len(frame) if n is None else n, random_state=seed)
-    write_table(synthetic, output, **sink)
+    write_table(synthetic, output, **sink, metadata=model.transformer_.output_metadata())
     echo(quiet, f"{_trained(model)} on {counted(len(train), 'row')}; wrote "
                 f"{counted(len(synthetic), 'row')} to {where(output, sink)}")
     if save_model:
@@ -178,7 +184,7 @@ def demo(output, minutes, seed, device, quiet, output_table, if_exists):
     model = build_model({"max_minutes": minutes, "random_state": seed, "device": device,
                          "verbose": not quiet}).fit(data)
     synthetic = model.sample(len(data), random_state=seed)
-    write_table(synthetic, output, **sink)
+    write_table(synthetic, output, **sink, metadata=model.transformer_.output_metadata())
     echo(quiet, f"{_trained(model)}; wrote {counted(len(synthetic), 'row')} to "
                 f"{where(output, sink)}")
 
@@ -199,6 +205,7 @@ def demo(output, minutes, seed, device, quiet, output_table, if_exists):
 @source_options()
 @sink_options()
 @training_options
+@reading_options
 @fail_nicely
 def augment(data, target, balance, counts, null_class, output, table, query, output_table,
             if_exists, **opts):
@@ -216,12 +223,14 @@ def augment(data, target, balance, counts, null_class, output, table, query, out
         raise click.UsageError("give either --balance or at least one --count CLASS=N.")
     sink = sink_args(output, output_table, if_exists, default_table=table)
     wanted = parse_class_counts(counts) if counts else None
-    frame = read_table(data, **source_args(data, table, query))
+    frame = read_input(data, pop_reading(opts), opts["quiet"],
+                       **source_args(data, table, query))
     params, fit_args = fit_options(opts)
-    out = augment_table(frame, target=target, counts=wanted, model=build_model(params),
+    model = build_model(params)
+    out = augment_table(frame, target=target, counts=wanted, model=model,
                         discrete_columns=fit_args.pop("discrete_columns"),
                         metadata=fit_args.pop("metadata"), null_class=null_class,
                         fit_args=fit_args)
-    write_table(out, output, **sink)
+    write_table(out, output, **sink, metadata=model.transformer_.output_metadata())
     echo(opts["quiet"], f"wrote {counted(len(out), 'row')} ({len(out) - len(frame)} "
                         f"synthetic) to {where(output, sink)}")

@@ -11,7 +11,10 @@ from tabgan.table import datetimes
 from tabgan.table.columns import ColumnMetadata, to_json_scalar
 from tabgan.table.metadata import Metadata
 
-__all__ = ["exact_statistics"]
+__all__ = ["MAX_LEARNED_DECIMALS", "exact_statistics", "count_decimals"]
+
+# Columns whose values need more digits after the point than this are not rounded.
+MAX_LEARNED_DECIMALS = 6
 
 
 def exact_statistics(
@@ -47,10 +50,29 @@ def _numeric(meta: ColumnMetadata, series: pd.Series, rng, max_rows: int) -> Col
     if meta.kind == "datetime":
         unit = datetimes.column_unit(meta.dtype, meta.datetime_format)
         step = datetimes.step_of(datetimes.to_ticks(series, unit, meta.datetime_format), unit)
+    decimals = meta.decimals
+    if decimals is None and meta.kind == "continuous":
+        decimals = count_decimals(finite)
     if len(finite) > max_rows:
         finite = rng.choice(finite, size=max_rows, replace=False)
     return ColumnStatistics(meta.name, meta.kind, support=finite, bounds=bounds,
-                            nullable=nullable, null_count=float(null.sum()), step_ns=step)
+                            nullable=nullable, null_count=float(null.sum()), step_ns=step,
+                            decimals=decimals)
+
+
+def count_decimals(values: np.ndarray, limit: int = MAX_LEARNED_DECIMALS) -> int | None:
+    """The fewest digits after the decimal point that write every one of ``values`` (up to
+    float rounding: 36.69 has 2), or None when more than ``limit`` are needed."""
+    if len(values) == 0:
+        return None
+    for digits in range(limit + 1):
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = values * 10.0**digits
+            error = np.abs(scaled - np.round(scaled))
+        # A value written with these digits is off a whole number by float rounding only.
+        if np.all(error <= 32 * np.finfo(np.float64).eps * np.abs(scaled)):
+            return digits
+    return None
 
 
 def _categorical(meta: ColumnMetadata, series: pd.Series,

@@ -51,12 +51,14 @@ class NumericCodec:
         self.strict = True
         self.unit = datetimes.column_unit(meta.dtype, meta.datetime_format)
         self.int_limits = _integer_limits(meta.dtype)
+        self.decimals: int | None = None  # continuous values are rounded to these digits
 
     def fit_statistics(self, stat: ColumnStatistics) -> None:
         self.nullable = bool(stat.nullable)
         self.low, self.high = (float(b) for b in stat.bounds)
         self.step_ns = int(stat.step_ns) if self.meta.kind == "datetime" else 1
         self.strict = bool(stat.exact)
+        self.decimals = stat.decimals if stat.decimals is not None else self.meta.decimals
 
     @property
     def mode_weights(self) -> np.ndarray:
@@ -112,6 +114,8 @@ class NumericCodec:
         x = np.clip(x, self.low, self.high)
         if self.meta.kind == "integer" or self.int_limits is not None:
             x = np.round(x)
+        elif self.decimals is not None and self.meta.kind == "continuous":
+            x = np.round(x, self.decimals)  # the input's precision: 116.63, not 116.6285...
         if self.int_limits is not None:
             # float(2**63 - 1) is 2**63, which an int64 cast would wrap to -2**63.
             x = np.clip(x, *self.int_limits)
@@ -134,6 +138,7 @@ class NumericCodec:
             "high": self.high,
             "step_ns": self.step_ns,
             **self._modes_state(),
+            "decimals": self.decimals,
         }
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -141,6 +146,7 @@ class NumericCodec:
         self.low, self.high = float(state["low"]), float(state["high"])
         self.step_ns = int(state["step_ns"])
         self._load_modes(state)
+        self.decimals = state.get("decimals")  # absent from older model files: no rounding
 
 
 class MixtureCodec(NumericCodec):

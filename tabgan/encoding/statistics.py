@@ -42,6 +42,7 @@ class ColumnStatistics:
     null_count: float = 0.0  # numeric: rows with a null (noisy under DP)
     step_ns: int = 1  # datetime: every value is a multiple of this step
     exact: bool = True  # False: released under DP, so values outside it are coerced
+    decimals: int | None = None  # continuous: the values' digits after the point, if few
 
     def to_dict(self) -> dict:
         """Plain JSON-able values (arrays as lists of floats)."""

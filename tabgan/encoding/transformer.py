@@ -16,13 +16,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from tabgan.encoding.categorical import CategoricalCodec
+from tabgan.encoding.categorical import OTHER, CategoricalCodec
 from tabgan.encoding.codecs import make_codec
 from tabgan.encoding.encoded import EncodedTable
 from tabgan.encoding.exact_statistics import exact_statistics
@@ -309,6 +310,21 @@ class TableTransformer:
         ``max_categories``); empty when nothing was pooled."""
         codec = self._codec(name, CategoricalCodec)
         return list(codec.members), list(codec.member_weights)
+
+    def output_metadata(self) -> Metadata:
+        """The metadata of decoded tables: ``metadata_`` with every categorical column's
+        fitted categories (pooled ones included), so that a writer knows each column's type
+        before it sees a value (see :func:`tabgan.table.writer.arrow_schema`)."""
+        self._check_fitted()
+        columns = []
+        for codec in self._codecs:
+            meta = codec.meta
+            if isinstance(codec, CategoricalCodec) and meta.categories is None:
+                known = [c for c in [*codec.categories, *codec.members]
+                         if c is not None and c is not OTHER]
+                meta = replace(meta, categories=known or None)
+            columns.append(meta)
+        return Metadata(columns)
 
     def mixture(self, name: Any) -> Mixture:
         """The fitted mixture of numeric column ``name`` (encoded with ``"mixture"``)."""

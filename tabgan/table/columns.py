@@ -13,7 +13,9 @@ Every column has a *kind*:
   generated instead.
 
 ``categories`` and ``bounds`` are *public* facts: given, they replace what would otherwise
-be read from the data (the differentially private mode relies on this).
+be read from the data (the differentially private mode relies on this). So is ``decimals``,
+the number of digits after the decimal point that generated values are rounded to: read off
+the data without DP, taken only from the metadata under DP.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tabgan.table import datetimes
 __all__ = [
     "KINDS",
     "NUMERIC_KINDS",
+    "MAX_DECIMALS",
     "ColumnMetadata",
     "bound_to_float",
     "to_json_scalar",
@@ -39,6 +42,7 @@ __all__ = [
 ]
 
 KINDS = ("continuous", "integer", "categorical", "datetime", "id")
+MAX_DECIMALS = 15  # a double holds about 15 significant decimal digits
 NUMERIC_KINDS = ("continuous", "integer", "datetime")
 
 
@@ -54,6 +58,7 @@ class ColumnMetadata:
     bounds: tuple[float, float] | None = None  # numeric: public (min, max); datetime: ISO strings
     datetime_format: str | None = None  # datetime parsed from strings: the strftime format
     ordered: bool = False  # categorical with an ordered pandas category dtype
+    decimals: int | None = None  # continuous: digits after the decimal point of every value
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -87,6 +92,18 @@ class ColumnMetadata:
                     f"{list(self.bounds)}."
                 )
             self.bounds = tuple(self.bounds)
+        if self.decimals is not None:
+            if self.kind not in ("continuous", "integer"):
+                raise MetadataError(
+                    f"column {self.name!r} has decimals but kind {self.kind!r}; only "
+                    "continuous and integer columns take decimals."
+                )
+            if isinstance(self.decimals, bool) or not isinstance(self.decimals, int) or not (
+                    0 <= self.decimals <= MAX_DECIMALS):
+                raise MetadataError(
+                    f"column {self.name!r}: decimals must be a whole number from 0 to "
+                    f"{MAX_DECIMALS}, got {self.decimals!r}."
+                )
 
     def numeric_bounds(self) -> tuple[float, float] | None:
         """The public bounds as floats (datetimes in epoch seconds), or None."""

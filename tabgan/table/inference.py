@@ -8,14 +8,23 @@ differentially private mode uses it, so that no single record can change a colum
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tabgan.errors import IdentifierColumnError, MetadataError
+from tabgan.errors import (
+    HighCardinalityWarning,
+    IdentifierColumnError,
+    MetadataError,
+    MixedDateFormatsError,
+    StrayValuesError,
+)
 from tabgan.table.checks import is_numeric, is_object_like
 from tabgan.table.columns import ColumnMetadata
+from tabgan.table.date_formats import detect_formats
+from tabgan.table.tokens import as_numbers, text_values
 
 __all__ = [
     "DEFAULT_MAX_DISCRETE_VALUES",
@@ -26,12 +35,21 @@ __all__ = [
     "check_declared",
     "check_declared_schema",
     "string_datetime_format",
+    "MANY_CATEGORIES",
+    "check_text_column",
+    "warn_if_many_categories",
 ]
 
 # A numeric column with at most this many distinct values is treated as categorical.
 DEFAULT_MAX_DISCRETE_VALUES = 10
 # A categorical column needs at least this many rows before "all distinct" means "identifier".
 MIN_ROWS_FOR_IDENTIFIER = 10
+# A categorical column with more distinct values than this (or with more than
+# DEFAULT_MAX_DISCRETE_VALUES that are over half its rows) gets a HighCardinalityWarning.
+MANY_CATEGORIES = 50
+# A text column whose values are numbers or dates except for at most this many distinct
+# strings (or this share of its distinct values) has stray values, not categories.
+_MAX_STRAYS, _STRAY_SHARE = 3, 0.02
 
 
 def infer_column(name: Any, series: pd.Series, max_discrete_values: int) -> ColumnMetadata:
@@ -54,6 +72,7 @@ def infer_column(name: Any, series: pd.Series, max_discrete_values: int) -> Colu
     fmt = string_datetime_format(series)
     if fmt is not None:
         return ColumnMetadata(name, "datetime", dtype=dtype, datetime_format=fmt)
+    check_text_column(name, series, max_discrete_values)
     return complete(ColumnMetadata(name, "categorical"), series)
 
 
@@ -167,3 +186,78 @@ def string_datetime_format(series: pd.Series) -> str | None:
     if not (parsed.dt.strftime(fmt) == strings).all():
         return None
     return fmt
+
+
+def check_text_column(name: Any, series: pd.Series, max_discrete_values: int) -> None:
+    """Raise if a text column with many distinct values is really numbers or dates: with a
+    few stray strings (``StrayValuesError``, naming them and their rows), all numbers
+    written as text, or dates in several formats (``MixedDateFormatsError``). Such a column
+    would otherwise become categorical and be copied value for value."""
+    values = text_values(series)
+    if values is None:
+        return
+    distinct = pd.Series(pd.unique(values.to_numpy()), dtype=object)
+    if len(distinct) <= max_discrete_values:
+        return
+    allowed = max(_MAX_STRAYS, int(_STRAY_SHARE * len(distinct)))
+    numbers = as_numbers(distinct).notna().to_numpy()
+    if numbers.sum() <= max_discrete_values:  # numbers with a decimal comma, as files have
+        numbers = as_numbers(distinct, ",").notna().to_numpy()
+    if numbers.sum() > max_discrete_values and (~numbers).sum() <= allowed:
+        strays = list(distinct[~numbers])
+        if not strays:
+            raise StrayValuesError(
+                f"column {name!r} holds numbers written as text; convert it with "
+                f"pd.to_numeric(df[{name!r}]) (read from a file: check its decimal mark, "
+                "--decimal), or declare it categorical to keep it as text."
+            )
+        raise StrayValuesError(_stray_message(name, series, strays, "numbers"))
+    formats, unparsed = detect_formats(distinct)
+    dates = ~unparsed
+    if not formats or dates.sum() <= max_discrete_values or unparsed.sum() > allowed:
+        return
+    if unparsed.any():
+        raise StrayValuesError(_stray_message(name, series, list(distinct[unparsed]), "dates"))
+    raise MixedDateFormatsError(
+        f"column {name!r} holds dates in {len(formats)} formats ({', '.join(formats)}), so "
+        "no one format writes them back. Convert it to datetimes first, e.g. with "
+        f"pd.to_datetime(df[{name!r}], format='mixed'), or read the file with "
+        "tabgan.table.io.read_table (the command line does), which parses such columns."
+    )
+
+
+def _stray_message(name: Any, series: pd.Series, strays: list, what: str) -> str:
+    shown = []
+    for value in strays[:5]:
+        rows = series.index[(series == value).to_numpy()]
+        listed = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        shown.append(f"{value!r} (row{'s' if len(rows) > 1 else ''} {listed})")
+    more = f" and {len(strays) - 5} more" if len(strays) > 5 else ""
+    tokens = ", ".join(repr(v) for v in strays[:5])
+    return (
+        f"column {name!r} holds {what} except for {', '.join(shown)}{more} (rows counted from "
+        f"0, the first data row). Read them as nulls (--na-values on the command line, "
+        f"read_table(na_values=[...]) or df.replace([{tokens}], None)), correct them, or "
+        f"declare the column categorical (--discrete {name}) to keep them as categories."
+    )
+
+
+def warn_if_many_categories(column: ColumnMetadata, series: pd.Series) -> None:
+    """Warn when a categorical column without declared categories has many distinct
+    values: its synthetic values are copies of real ones, rare ones included."""
+    if column.kind != "categorical" or column.categories is not None:
+        return
+    n_distinct = int(series.nunique(dropna=True))
+    n = int(series.notna().sum())
+    if n_distinct <= MANY_CATEGORIES and not (n_distinct > DEFAULT_MAX_DISCRETE_VALUES
+                                              and 2 * n_distinct > n):
+        return
+    once = int((series.value_counts(dropna=True) == 1).sum())
+    warnings.warn(
+        f"column {column.name!r} is treated as categorical with {n_distinct} distinct values "
+        f"({once} of them in one row only): its synthetic values are copies of real ones. If "
+        "it holds numbers or dates, convert it; if it is an identifier, declare it kind 'id'; "
+        "or pool the rare values with max_categories (--max-categories).",
+        HighCardinalityWarning,
+        stacklevel=5,  # the caller of TabGAN.fit
+    )

@@ -153,7 +153,7 @@ class Metadata:
         data = self.to_dict() if format == "tabgan" else self.to_sdv(version=versions[format])
         text = json.dumps(data, indent=2, ensure_ascii=False)
         if path is not None:
-            from tabgan.table.io import atomic_write_text
+            from tabgan.table.atomic import atomic_write_text
 
             atomic_write_text(path, text + "\n")
         return text
