@@ -87,7 +87,7 @@ def save_model(path: str | os.PathLike, state: ModelState) -> None:
             meta[key] = getattr(state, key)
     payload = {
         "format": FORMAT,
-        "version": VERSION if "constraints" in meta or "wrapper" in meta else 2,
+        "version": VERSION,
         "meta": json.dumps(meta),
         "generator": {k: v.detach().cpu() for k, v in state.generator.items()},
         "category_counts": state.category_counts.detach().cpu(),

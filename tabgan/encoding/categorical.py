@@ -85,6 +85,10 @@ class CategoricalCodec:
         pooled = sum(by_value.get(m, 0.0) for m in self.members)
         return [pooled if c is OTHER else by_value.get(c, 0.0) for c in self.categories]
 
+    def slot_marginal(self, stat: ColumnStatistics) -> np.ndarray:
+        """The slots' counts, from released ``stat``."""
+        return np.asarray(self.slot_counts(stat.categories, stat.counts))
+
     def _needs_bucket(self) -> bool:
         return self.needs_counts(sum(c is not None for c in self.categories))
 

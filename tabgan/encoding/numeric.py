@@ -65,6 +65,16 @@ class NumericCodec:
         """The share of the non-null values in each mode."""
         raise NotImplementedError
 
+    def slot_marginal(self, stat: ColumnStatistics) -> np.ndarray | None:
+        """The modes' shares and the null share, from released ``stat`` (its counts); None
+        where no values are known (public bounds only)."""
+        if stat.support is None:
+            return None
+        total = max(float(np.sum(stat.counts)), 1e-12)
+        null_share = stat.null_count / (total + stat.null_count) if self.nullable else 0.0
+        weights = self.mode_weights * (1.0 - null_share)
+        return np.append(weights, null_share) if self.nullable else weights
+
     @property
     def n_modes(self) -> int:
         return len(self.mode_weights) + int(self.nullable)

@@ -350,23 +350,8 @@ class TableTransformer:
         and the null share of a numeric one. None where no values are known (public
         bounds only)."""
         by_name = {s.name: s for s in statistics}
-        out: list[np.ndarray | None] = []
-        for codec in self._codecs:
-            stat = by_name.get(codec.meta.name)
-            if isinstance(codec, CategoricalCodec):
-                out.append(np.asarray(codec.slot_counts(stat.categories, stat.counts)))
-            elif isinstance(codec, NumericCodec):
-                if stat.support is None:
-                    out.append(None)
-                    continue
-                total = max(float(np.sum(stat.counts)), 1e-12)
-                null_share = (stat.null_count / (total + stat.null_count)
-                              if codec.nullable else 0.0)
-                weights = codec.mode_weights * (1.0 - null_share)
-                if codec.nullable:
-                    weights = np.append(weights, null_share)
-                out.append(weights)
-        return out
+        return [codec.slot_marginal(by_name[codec.meta.name]) for codec in self._codecs
+                if not isinstance(codec, IdentifierCodec)]
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:

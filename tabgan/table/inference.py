@@ -8,6 +8,7 @@ differentially private mode uses it, so that no single record can change a colum
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from typing import Any
 
@@ -209,24 +210,33 @@ def check_text_column(name: Any, series: pd.Series, max_discrete_values: int) ->
             raise StrayValuesError(
                 f"column {name!r} holds numbers written as text; convert it with "
                 f"pd.to_numeric(df[{name!r}]) (read from a file: check its decimal mark, "
-                "--decimal), or declare it categorical to keep it as text."
+                "--decimal), or declare it categorical to keep it as text.",
+                cli=f"column {name!r} holds numbers written as text: check the file's "
+                    f"decimal mark (--decimal), or declare it categorical (--discrete "
+                    f"{name}) to keep it as text.",
             )
-        raise StrayValuesError(_stray_message(name, series, strays, "numbers"))
+        message, cli = _stray_messages(name, series, strays, "numbers")
+        raise StrayValuesError(message, cli=cli)
     formats, unparsed = detect_formats(distinct)
     dates = ~unparsed
     if not formats or dates.sum() <= max_discrete_values or unparsed.sum() > allowed:
         return
     if unparsed.any():
-        raise StrayValuesError(_stray_message(name, series, list(distinct[unparsed]), "dates"))
+        message, cli = _stray_messages(name, series, list(distinct[unparsed]), "dates")
+        raise StrayValuesError(message, cli=cli)
     raise MixedDateFormatsError(
         f"column {name!r} holds dates in {len(formats)} formats ({', '.join(formats)}), so "
         "no one format writes them back. Convert it to datetimes first, e.g. with "
         f"pd.to_datetime(df[{name!r}], format='mixed'), or read the file with "
-        "tabgan.table.io.read_table (the command line does), which parses such columns."
+        "tabgan.table.io.read_table (the command line does), which parses such columns.",
+        cli=f"column {name!r} holds dates in {len(formats)} formats ({', '.join(formats)}); "
+            "write them in one format, or declare the column categorical (--discrete "
+            f"{name}) to keep them as text."
     )
 
 
-def _stray_message(name: Any, series: pd.Series, strays: list, what: str) -> str:
+def _stray_messages(name: Any, series: pd.Series, strays: list, what: str) -> tuple[str, str]:
+    """The error's message for Python callers, and its ``cli`` message."""
     shown = []
     for value in strays[:5]:
         rows = series.index[(series == value).to_numpy()]
@@ -234,11 +244,16 @@ def _stray_message(name: Any, series: pd.Series, strays: list, what: str) -> str
         shown.append(f"{value!r} (row{'s' if len(rows) > 1 else ''} {listed})")
     more = f" and {len(strays) - 5} more" if len(strays) > 5 else ""
     tokens = ", ".join(repr(v) for v in strays[:5])
+    found = (f"column {name!r} holds {what} except for {', '.join(shown)}{more} (rows counted "
+             "from 0, the first data row).")
     return (
-        f"column {name!r} holds {what} except for {', '.join(shown)}{more} (rows counted from "
-        f"0, the first data row). Read them as nulls (--na-values on the command line, "
-        f"read_table(na_values=[...]) or df.replace([{tokens}], None)), correct them, or "
-        f"declare the column categorical (--discrete {name}) to keep them as categories."
+        f"{found} Read them as nulls (read_table(na_values=[...]) or "
+        f"df.replace([{tokens}], None)), correct them, or declare the column categorical "
+        f"(discrete_columns=[{name!r}]) to keep them as categories.",
+        f"{found} Read them as nulls (--na-values {shlex.quote(','.join(map(str, strays[:5])))}"
+        "), "
+        f"correct them, or declare the column categorical (--discrete {name}) to keep them "
+        "as categories.",
     )
 
 

@@ -68,7 +68,9 @@ def test_numbers_with_stray_strings_are_refused_with_their_rows(prices):
         Metadata.infer(messy)
     text = str(info.value)
     assert "'price'" in text and "'unk.'" in text and "rows 4, 17" in text and "row 22" in text
-    assert "--na-values" in text and "--discrete price" in text
+    assert "na_values" in text and "discrete_columns=['price']" in text  # Python's advice
+    cli = info.value.command_line_message()  # and the command line's
+    assert "rows 4, 17" in cli and "--na-values 'unk.,12 kg'" in cli and "--discrete price" in cli
     kinds = {c.name: c.kind for c in Metadata.infer(messy, discrete_columns=["price"]).columns}
     assert kinds["price"] == "categorical"  # declared: the user's choice
     as_text = prices.astype({"price": str})
