@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -40,9 +40,16 @@ from tabgan.gan.sampler import ConditionalSampler
 from tabgan.gan.train import EpochRecord, GANTrainer
 from tabgan.privacy import accounting
 from tabgan.privacy.dp_train import DPGANTrainer
-from tabgan.privacy.ledger import Mechanism, PrivacyLedger
-from tabgan.privacy.preprocessing import private_statistics
-from tabgan.settings import check_private, gan_config
+from tabgan.privacy.ledger import Mechanism, PrivacyLedger, advise_bounds
+from tabgan.privacy.preprocessing import (
+    plan_queries,
+    private_statistics,
+    query_count,
+    release_row_count,
+)
+from tabgan.privacy.randomness import secret_numpy_rng, shared_secret_numpy_rng
+from tabgan.privacy.recipe import dp_recipe
+from tabgan.settings import check_private, gan_config, private_params
 from tabgan.table.metadata import Metadata
 
 __all__ = ["Fitted", "FitResult", "assemble", "build_generator", "fit_model"]
@@ -112,6 +119,7 @@ class PublicPlan:
         return _transformer(self.params, random_state=self.seed + 1)
 
     def fit_encoder(self, data, meta, transformer) -> None:
+        self.n_rows = len(data)
         transformer.fit_exact(data, meta)
 
     def adjust(self, config: GANConfig) -> None:
@@ -127,24 +135,24 @@ class PublicPlan:
         return GANTrainer(config, layout, sampler, device=device, generator=rng,
                           marginals=means, present=means > 0)
 
-    def steps_per_epoch(self, config: GANConfig, n_rows: int) -> int:
-        return max(1, n_rows // config.batch_size)
+    def steps_per_epoch(self, config: GANConfig) -> int:
+        return max(1, self.n_rows // config.batch_size)
 
-    def ledger(self, trainer, n_rows: int) -> None:
+    def ledger(self, trainer) -> None:
         return None
 
 
 class PrivatePlan:
-    """A fit under differential privacy: kinds from the schema, statistics released by
-    Gaussian mechanisms, DP-SGD on the critic; every mechanism goes in the ledger."""
+    """A fit under differential privacy: kinds from the schema, a noisy row count, the DP
+    recipe for the settings left at their defaults, statistics released by Gaussian
+    mechanisms, DP-SGD on the critic; every mechanism goes in the ledger. Every noise and
+    sampling draw comes from a secret generator (:mod:`tabgan.privacy.randomness`), never
+    from the seed."""
 
-    def __init__(self, params: dict[str, Any], seed: int, n_rows: int):
+    def __init__(self, params: dict[str, Any], seed: int):
         check_private(params)
         self.params = params
         self.seed = seed
-        self.delta = (accounting.default_delta(n_rows) if params["delta"] is None
-                      else float(params["delta"]))
-        accounting.check_delta(self.delta, n_rows)
 
     def metadata(self, data, discrete_columns, metadata) -> Metadata:
         return Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata,
@@ -154,12 +162,32 @@ class PrivatePlan:
         return _transformer(self.params, random_state=self.seed + 2)
 
     def fit_encoder(self, data, meta, transformer) -> None:
-        p = self.params
-        self.statistics, self.mechanisms, self.public = private_statistics(
-            data, meta, epsilon=p["preprocessing_share"] * p["epsilon"], delta=self.delta,
-            accountant=p["accountant"], rng=np.random.default_rng(self.seed + 1),
+        p, epsilon = self.params, float(self.params["epsilon"])
+        rng = shared_secret_numpy_rng()
+        # n is released first: delta, the recipe, the sampling rate and the steps read the
+        # noisy count, never the exact one.
+        self.n_rows, count = release_row_count(data, epsilon, rng)
+        given = p["delta"] is not None
+        self.delta = float(p["delta"]) if given else accounting.default_delta(self.n_rows)
+        accounting.check_delta(self.delta, self.n_rows)
+        plans = plan_queries(meta)
+        recipe = dp_recipe(n_rows=self.n_rows, n_columns=len(plans), epsilon=epsilon,
+                           delta=self.delta, queries=query_count(plans),
+                           accountant=p["accountant"], fixed=[count])
+        self.params, self.recipe = private_params(p, recipe)
+        self.release = private_statistics(
+            data, meta, epsilon=self.params["preprocessing_share"] * epsilon,
+            delta=self.delta, accountant=p["accountant"], rng=rng, n_rows=self.n_rows,
+            fixed=[count],
         )
-        transformer.fit_statistics(meta, self.statistics)
+        self.statistics = self.release.statistics
+        self.mechanisms = [count, *self.release.mechanisms]
+        self.delta_rule = "given" if given else accounting.DEFAULT_DELTA_RULE
+        # The encoder's draws of each record's mode are secret too.
+        transformer.fit_statistics(meta, self.statistics, rng=secret_numpy_rng())
+        advice = [*self.release.notes, advise_bounds(self.release.estimated_ranges)]
+        if any(advice) and distributed.is_writer():
+            warnings.warn("\n".join(a for a in advice if a), UserWarning, stacklevel=4)
 
     def adjust(self, config: GANConfig) -> None:
         config.pac = 1  # one record per clipped sample
@@ -167,7 +195,6 @@ class PrivatePlan:
     def trainer(self, config, transformer, encoded, *, device, rng) -> DPGANTrainer:
         p = self.params
         layout = transformer.layout_
-        n = len(encoded)
         sampler = ConditionalSampler.from_data(encoded, layout)
         # Private one-way marginals of every softmax span; a categorical column's are its
         # noisy category counts. Record-anchored batches condition on categories at their
@@ -175,8 +202,8 @@ class PrivatePlan:
         per_span = transformer.slot_marginals(self.statistics)
         self.counts = layout.discrete_rows(per_span)
         prior = ConditionalSampler(self.counts.to(device), layout, log_frequency=False)
-        self.sample_rate = min(1.0, config.batch_size / n)
-        total_steps = config.epochs * self.steps_per_epoch(config, n) * config.critic_steps
+        self.sample_rate = min(1.0, config.batch_size / self.n_rows)
+        total_steps = config.epochs * self.steps_per_epoch(config) * config.critic_steps
         ledger_delta = self.delta - sum(m.extra_delta for m in self.mechanisms)
         self.sigma = accounting.calibrate_noise(
             target_epsilon=float(p["epsilon"]), delta=ledger_delta,
@@ -188,21 +215,25 @@ class PrivatePlan:
         return DPGANTrainer(
             config, layout, sampler, prior, device=device, generator=rng,
             noise_multiplier=self.sigma, max_grad_norm=p["max_grad_norm"],
-            sample_rate=self.sample_rate, secure_mode=p["secure_mode"], marginals=marginals,
+            sample_rate=self.sample_rate, expected_batch=config.batch_size,
+            secure_mode=p["secure_mode"], marginals=marginals,
         )
 
-    def steps_per_epoch(self, config: GANConfig, n_rows: int) -> int:
-        return max(1, round(1 / min(1.0, config.batch_size / n_rows)))
+    def steps_per_epoch(self, config: GANConfig) -> int:
+        return max(1, round(1 / min(1.0, config.batch_size / self.n_rows)))
 
-    def ledger(self, trainer: DPGANTrainer, n_rows: int) -> PrivacyLedger:
+    def ledger(self, trainer: DPGANTrainer) -> PrivacyLedger:
         p = self.params
         sgd = Mechanism("training", "critic DP-SGD", self.sigma, self.sample_rate,
                         trainer.steps_taken)
         return PrivacyLedger(
             target_epsilon=float(p["epsilon"]), delta=self.delta, accountant=p["accountant"],
             mechanisms=[*self.mechanisms, sgd], max_grad_norm=float(p["max_grad_norm"]),
-            expected_batch_size=trainer.expected_batch, n_rows=n_rows,
-            secure_mode=bool(p["secure_mode"]), public=self.public,
+            expected_batch_size=trainer.expected_batch, n_rows=self.n_rows,
+            secure_mode=bool(p["secure_mode"]), public=self.release.public,
+            row_count="noisy", delta_rule=self.delta_rule,
+            recipe={k: list(v) if isinstance(v, tuple) else v for k, v in self.recipe.items()},
+            estimated_ranges=self.release.estimated_ranges, notes=self.release.notes,
         )
 
 
@@ -233,11 +264,13 @@ def fit_model(
         )
     seed = distributed.broadcast_int(draw_seed(params["random_state"]))
     device = distributed.local_device(resolve_device(params["device"]))
-    plan = PrivatePlan(params, seed, len(data)) if private else PublicPlan(params, seed)
+    plan = PrivatePlan(params, seed) if private else PublicPlan(params, seed)
     meta = plan.metadata(data, discrete_columns, metadata)
     transformer = plan.transformer()
     plan.fit_encoder(data, meta, transformer)
-    config = gan_config(params, len(data), world=distributed.world_size(), device=device)
+    # Under DP: the parameters after the recipe, and the noisy row count.
+    config = gan_config(plan.params, plan.n_rows, world=distributed.world_size(),
+                        device=device)
     plan.adjust(config)
     memory = _announce_memory(transformer.layout_, len(data), config, device, params["verbose"])
     encoded: EncodedTable = transformer.encode(data).to(device)
@@ -248,11 +281,10 @@ def fit_model(
                       plan.counts.cpu(), trainer.device)
     if on_start is not None:
         on_start(fitted, seed)
-    history = _train(trainer, plan.steps_per_epoch(config, len(data)), params, started,
-                     callback)
+    history = _train(trainer, plan.steps_per_epoch(config), params, started, callback)
     fitted.generator.eval()
     return FitResult(fitted, history, seed, memory, time.perf_counter() - started,
-                     plan.ledger(trainer, len(data)))
+                     plan.ledger(trainer))
 
 
 def _announce_memory(layout, n_rows, config, device, verbose) -> MemoryEstimate:
@@ -282,4 +314,7 @@ def _train(trainer, steps: int, params, started: float, callback) -> pd.DataFram
     finally:
         if bar:
             bar.close()
-    return pd.DataFrame([vars(r) for r in history])
+    frame = pd.DataFrame([vars(r) for r in history])
+    if not trainer.reports_critic_loss:  # under DP: a mean over real rows, not noised
+        frame = frame.drop(columns="critic_loss", errors="ignore")
+    return frame

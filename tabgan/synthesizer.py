@@ -330,13 +330,17 @@ class TabGAN(ParamsMixin):
         lines += [
             "",
             f"training: {len(history)} epochs, batch {self.config_.batch_size}, "
-            f"pac {self.config_.pac}, {self.fit_seconds_:.1f} s",
+            f"pac {self.config_.pac}"
+            + (f", {self.fit_seconds_:.1f} s" if math.isfinite(self.fit_seconds_) else ""),
         ]
         if len(history):
             last = history.iloc[-1]
+            # under DP the history has no critic loss: it is a mean over real rows
+            critic = (f", critic loss {last.critic_loss:.3f}" if "critic_loss" in history
+                      else "")
             lines.append(
-                f"last epoch: generator loss {last.generator_loss:.3f}, critic loss "
-                f"{last.critic_loss:.3f}, mode coverage {last.mode_coverage:.2f}"
+                f"last epoch: generator loss {last.generator_loss:.3f}{critic}, mode "
+                f"coverage {last.mode_coverage:.2f}"
             )
         ledger = getattr(self, "privacy_ledger_", None)
         lines.append("")
@@ -352,16 +356,22 @@ class TabGAN(ParamsMixin):
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to one file of tensors plus JSON (no pickled objects)."""
         self._check_fitted()
+        ledger = getattr(self, "privacy_ledger_", None)
+        history, seconds = self.history_, self.fit_seconds_
+        if ledger is not None:
+            # A DP model file holds no wall-clock times: they vary with the sizes of the
+            # Poisson batches, which the guarantee does not cover.
+            history, seconds = history.drop(columns="seconds", errors="ignore"), math.nan
         serialize.save_model(path, serialize.ModelState(
             params=self.get_params(),
             config=self.config_,
             transformer=self.transformer_,
             generator=self.generator_.state_dict(),
             category_counts=self.category_counts_,
-            history=self.history_,
+            history=history,
             seed=self.seed_,
-            fit_seconds=self.fit_seconds_,
-            ledger=getattr(self, "privacy_ledger_", None),
+            fit_seconds=seconds,
+            ledger=ledger,
         ))
 
     @classmethod

@@ -73,14 +73,18 @@ def schema_column(name: Any, series: pd.Series) -> ColumnMetadata:
     return column
 
 
-def complete(column: ColumnMetadata, series: pd.Series) -> ColumnMetadata:
-    """Fill in the dtype (and the date format) a declared column is restored with."""
+def complete(column: ColumnMetadata, series: pd.Series, *,
+             schema_only: bool = False) -> ColumnMetadata:
+    """Fill in the dtype (and the date format) a declared column is restored with. With
+    ``schema_only`` (differential privacy) nothing is read from the values: a datetime
+    column of strings keeps the format the metadata declares, or none (and is refused)."""
     if column.dtype is None:
         column.dtype = str(series.dtype)
     if column.kind == "categorical" and isinstance(series.dtype, pd.CategoricalDtype):
         column.ordered = bool(series.dtype.ordered)
     if (
-        column.kind == "datetime"
+        not schema_only
+        and column.kind == "datetime"
         and column.datetime_format is None
         and not pd.api.types.is_datetime64_any_dtype(series)
     ):
@@ -123,9 +127,12 @@ def check_declared_schema(column: ColumnMetadata, series: pd.Series) -> None:
         )
     if column.kind == "datetime" and not numeric and column.datetime_format is None:
         raise MetadataError(
-            f"column {column.name!r} is declared datetime but is not datetime64; under "
-            "differential privacy its format is not read from the data: give its "
-            "datetime_format in the metadata, or convert it with pd.to_datetime."
+            f"column {column.name!r} is declared datetime but holds {series.dtype} values, "
+            "not datetime64; under differential privacy its format is not guessed from the "
+            "values: give its datetime_format in the metadata (e.g. "
+            f'"{column.name}": {{"kind": "datetime", "datetime_format": "%Y-%m-%d"}}), or '
+            "convert it with pd.to_datetime. A value that does not parse in the declared "
+            "format is then read as a null."
         )
 
 
