@@ -199,8 +199,8 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
     hist = np.histogram(np.clip(finite, coarse[0], coarse[-1]), bins=coarse)[0]
     noisy = hist + sigma * rng.standard_normal(len(hist))
     out.mechanisms.append(Mechanism("preprocessing", f"range of {meta.name!r}", sigma))
-    low, high = ranges.coarse_range(noisy, coarse, sigma, per_decade,
-                                    to_zero=meta.kind != "datetime")
+    (low, high), core = ranges.coarse_range(noisy, coarse, sigma, per_decade,
+                                            to_zero=meta.kind != "datetime")
 
     edges = ranges.fine_edges(meta.kind, low, high)
     hist = np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)[0]
@@ -210,12 +210,12 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
 
     # the released count of non-null values, and its noise (the row count's and this one's)
     n_values = max(n_rows - max(null_noisy, 0.0), 1.0)
-    slack = math.hypot(count_sigma, sigma)
-    low, high = ranges.refine(noisy, edges, sigma, n_values, slack)
+    low, high = ranges.refine(noisy, edges, sigma, n_values, math.hypot(count_sigma, sigma),
+                              core)
     centres = (edges[:-1] + edges[1:]) / 2
     inside = (centres >= low) & (centres <= high)
     weights = ranges.denoise(noisy, sigma)[inside]
-    if not weights.sum() > 0:
+    if not weights.sum() > 0:  # nothing stands out of the noise: a flat shape
         weights = np.ones(int(inside.sum()))
     if meta.kind == "integer" and math.ceil(low) <= math.floor(high):
         low, high = float(math.ceil(low)), float(math.floor(high))
@@ -256,8 +256,8 @@ def _round(x: float, direction) -> float:
     """``x`` to three significant digits, rounded in ``direction`` (floor or ceil)."""
     if x == 0 or not math.isfinite(x):
         return float(x)
-    scale = 10.0 ** (math.floor(math.log10(abs(x))) - 2)
-    return float(direction(x / scale) * scale)
+    exponent = math.floor(math.log10(abs(x))) - 2
+    return float(f"{direction(x / 10.0**exponent)}e{exponent}")
 
 
 def _scalar(value):

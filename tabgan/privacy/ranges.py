@@ -7,20 +7,25 @@ row count); none of it reads a value.
    ``0`` and ``+-10^(k/r)`` from 1e-3 to 1e15, with ``r = 4`` bins per decade, or ``r = 8``
    when the noisy count is large against the noise (a finer grid only pays when its bins
    still hold many records). Bins whose noisy count clears a threshold that pure noise
-   crosses in fewer than 5% of fits (over all bins together) mark where the values are; the
-   range spans them, widened by a factor 10^(1/4) (one coarse bin) on each side, so that
-   tails too thin to clear the threshold are kept rather than clipped. A lower end more
+   crosses in fewer than 0.1% of fits (over all bins together) mark where the values are;
+   the span grows from them through neighbouring bins above 2.5 noise standard deviations,
+   and is widened by a factor 10^(1/4) on each side, so that tails too thin to stand out
+   are kept rather than clipped. A lower end more
    than a decade below the upper end (values spread over more than a decade) is taken to
    zero, and likewise for negative values: the log grid cannot see how close to zero such
    values come (datetimes excepted: their zero is an arbitrary epoch).
 2. **Shape** (:func:`fine_edges`, :func:`refine`, :func:`denoise`): a histogram of 100
    equal bins over that range (one bin per integer for integer columns of a small range).
-   Its blocks of 1, 2, 5 or 10 bins are thresholded the same way; at the finest block size
-   whose significant blocks hold 99% of the column's released count of values, the range
-   shrinks to them (plus a tenth of their span, at least one block, on each side): a narrow
-   column in a wide coarse range comes back narrow. Where no block size accounts for 99% of
-   the values, the noise is too large to tell where the tails end, and the coarse range
-   stays. The shape the mixture is fitted to
+   Its blocks of 1, 2, 5 or 10 bins are found the same way (grown from blocks above the
+   0.1% threshold through blocks above 2.5 standard deviations); at the finest block size
+   whose blocks hold 97% of the column's released count of values (give or take the
+   noise), the range
+   shrinks to them (plus a tenth of their span, at least one block, on each side), but not
+   inside the span of the coarse histogram's significant bins unless those blocks are
+   compact (a tenth of the range or less): a narrow column in a wide coarse range comes
+   back narrow, a spread-out one keeps what the coarse release saw. Where no block size
+   accounts for 99% of the values, the noise is too large to tell where the tails end, and
+   the coarse range stays. The shape the mixture is fitted to
    keeps each bin at the finest scale where its block is significant, so that the noise
    floor of the empty bins does not spread synthetic values over the whole range.
 """
@@ -46,8 +51,11 @@ HISTOGRAM_BINS = 100  # bins of the shape histogram
 _DECADES = (-3, 15)  # |x| from 1e-3 to 1e15 (datetimes in seconds are ~1e9)
 _FINE_GRID_SNR = 100.0  # noisy rows per noise unit above which the range grid has 8 bins a decade
 _BLOCKS = (1, 2, 5, 10)
-_COVERED = 0.99  # share of the noisy row count the significant blocks must hold to shrink
+_COVERED = 0.97  # share of the values the significant blocks must hold for the range to shrink
+_COMPACT = 0.1  # significant blocks within this share of the bins may cut into the core
 _FALSE_ALARM = 0.05  # chance that pure noise clears a threshold anywhere in a histogram
+_SEED_ALARM = 1e-3  # ... for the bins the range grows from
+_GROW = 2.5  # noise standard deviations a neighbouring bin needs to join them
 
 
 def significance(count: int) -> float:
@@ -71,16 +79,13 @@ def coarse_per_decade(n_rows: float, sigma: float) -> int:
 
 
 def coarse_range(noisy: np.ndarray, edges: np.ndarray, sigma: float, per_decade: int, *,
-                 to_zero: bool = True) -> tuple[float, float]:
-    """The (low, high) range from the noisy coarse histogram (see the module docstring);
-    ``to_zero=False`` (datetimes, whose zero is an arbitrary epoch) never takes an end to
-    zero."""
-    kept = np.flatnonzero(noisy > sigma * significance(len(noisy)))
-    if len(kept) == 0:  # nothing stands out: the bin that holds most
-        kept = np.array([int(np.argmax(noisy))])
-    first, last = int(kept[0]), int(kept[-1])
+                 to_zero: bool = True) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (low, high) range from the noisy coarse histogram (see the module docstring),
+    and its core: the span of the significant bins alone, before widening. ``to_zero=False``
+    (datetimes, whose zero is an arbitrary epoch) never takes an end to zero."""
     widen = max(1, per_decade // 4)  # one quarter decade
-    low, high = float(edges[first]), float(edges[last + 1])
+    first, last = _grown(noisy, sigma, widen)
+    core = low, high = float(edges[first]), float(edges[last + 1])
     # An end at zero stays there: the bin [0, 1e-3) holds the zeros, and no negative value
     # stood out below it (likewise for non-positive values).
     if to_zero and 0 <= low <= high / 10:
@@ -91,7 +96,23 @@ def coarse_range(noisy: np.ndarray, edges: np.ndarray, sigma: float, per_decade:
         high = 0.0
     elif not (to_zero and high == 0):
         high = float(edges[min(last + 1 + widen, len(edges) - 1)])
-    return low, high
+    return (low, high), (max(core[0], low), min(core[1], high))
+
+
+def _grown(noisy: np.ndarray, sigma: float, gap: int) -> tuple[int, int]:
+    """First and last bin of the values: the bins that pure noise clears in fewer than
+    0.1% of releases (the seeds; the fullest bin when none does), grown outwards through
+    bins above 2.5 noise standard deviations with gaps of at most ``gap`` bins. A lone
+    false alarm far from the values is then all but impossible, and thin tails next to
+    them are still seen."""
+    seeds = np.flatnonzero(noisy > sigma * float(-ndtri(_SEED_ALARM / len(noisy))))
+    first, last = (int(seeds[0]), int(seeds[-1])) if len(seeds) else (int(np.argmax(noisy)),) * 2
+    above = noisy > _GROW * sigma
+    while (grow := [i for i in range(max(first - gap - 1, 0), first) if above[i]]):
+        first = grow[0]
+    while (grow := [i for i in range(last + 1, min(last + gap + 2, len(noisy))) if above[i]]):
+        last = grow[-1]
+    return first, last
 
 
 def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
@@ -110,32 +131,42 @@ def _blocks(noisy: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def refine(noisy: np.ndarray, edges: np.ndarray, sigma: float, n_values: float,
-           slack: float = 0.0) -> tuple[float, float]:
+           count_sigma: float = 0.0,
+           core: tuple[float, float] | None = None) -> tuple[float, float]:
     """The range shrunk to the significant blocks of the shape histogram, at the finest
-    block size whose significant blocks hold 99% of ``n_values`` (the released count of
-    non-null values, give or take ``slack``, its noise's standard deviation); the full
-    range of ``edges`` when none does."""
+    block size whose significant blocks hold 97% of ``n_values`` (the released count of
+    non-null values, whose noise has standard deviation ``count_sigma``), give or take one
+    standard deviation of the noise in that comparison;
+    the full range of ``edges`` when no block size does. Unless those blocks are compact
+    (a quarter of the range or less: a narrow column in a wide coarse range), the range
+    keeps the coarse histogram's ``core``, where values were seen to be: spread-out
+    columns, heavy tails above all, lose nothing that the coarse release saw."""
     m = len(noisy)
     for size in _BLOCKS:
         if size > m:
             break
         starts, sums = _blocks(noisy, size)
-        kept = np.flatnonzero(sums > sigma * math.sqrt(size) * significance(len(sums)))
-        if len(kept) == 0:
+        if not np.any(sums > sigma * math.sqrt(size) * float(-ndtri(_SEED_ALARM / len(sums)))):
             continue
-        first, last = int(kept[0]), int(kept[-1])
+        first, last = _grown(sums, sigma * math.sqrt(size), 1)
+        spread = min(starts[last] + size, m) - starts[first]  # bins
+        # one standard deviation of the comparison's noise: the count's and the blocks'
+        slack = math.hypot(count_sigma, sigma * math.sqrt(spread))
         if sums[first : last + 1].sum() < _COVERED * n_values - slack:
             continue
         margin = max(1, math.ceil(0.1 * (last - first + 1)))
         a, b = max(first - margin, 0), min(last + margin, len(sums) - 1)
-        return float(edges[starts[a]]), float(edges[min(starts[b] + size, m)])
+        low, high = float(edges[starts[a]]), float(edges[min(starts[b] + size, m)])
+        if core is not None and spread > _COMPACT * m:
+            low, high = min(low, core[0]), max(high, core[1])
+        return low, high
     return float(edges[0]), float(edges[-1])
 
 
 def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
     """Non-negative bin weights from a noisy histogram: each bin keeps the mean of its
     block at the finest block size (1, 2, 5, 10) where that block is significant, and 0
-    where none is; the clipped noisy counts when no block is significant at all."""
+    where none is (all zeros when nothing stands out of the noise)."""
     out = np.full(len(noisy), np.nan)
     for size in _BLOCKS:
         if size > len(noisy):
@@ -147,6 +178,4 @@ def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
             if keep:
                 fill = np.isnan(out[block])
                 out[block][fill] = total / size
-    if np.all(np.isnan(out)):
-        return np.maximum(noisy, 0.0)
     return np.nan_to_num(out, nan=0.0)
