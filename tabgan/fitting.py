@@ -47,7 +47,11 @@ from tabgan.privacy.preprocessing import (
     query_count,
     release_row_count,
 )
-from tabgan.privacy.randomness import secret_numpy_rng, shared_secret_numpy_rng
+from tabgan.privacy.randomness import (
+    FloatSafeNormal,
+    secret_numpy_rng,
+    shared_secret_numpy_rng,
+)
 from tabgan.privacy.recipe import dp_recipe
 from tabgan.settings import check_private, gan_config, private_params
 from tabgan.table.metadata import Metadata
@@ -164,6 +168,8 @@ class PrivatePlan:
     def fit_encoder(self, data, meta, transformer) -> None:
         p, epsilon = self.params, float(self.params["epsilon"])
         rng = shared_secret_numpy_rng()
+        if p["secure_mode"]:
+            rng = FloatSafeNormal(rng)
         # n is released first: delta, the recipe, the sampling rate and the steps read the
         # noisy count, never the exact one.
         self.n_rows, count = release_row_count(data, epsilon, rng)
@@ -173,7 +179,7 @@ class PrivatePlan:
         plans = plan_queries(meta)
         recipe = dp_recipe(n_rows=self.n_rows, n_columns=len(plans), epsilon=epsilon,
                            delta=self.delta, queries=query_count(plans),
-                           accountant=p["accountant"], fixed=[count])
+                           accountant=p["accountant"])
         self.params, self.recipe = private_params(p, recipe)
         self.release = private_statistics(
             data, meta, epsilon=self.params["preprocessing_share"] * epsilon,

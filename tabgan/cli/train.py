@@ -14,6 +14,7 @@ from tabgan.cli.options import (
     training_options,
 )
 from tabgan.gan import distributed
+from tabgan.table.declared import read_declared
 from tabgan.table.io import atomic_write_text, read_table, table_format, write_table
 
 __all__ = ["fit", "synth", "demo", "augment"]
@@ -33,6 +34,21 @@ def _fit(frame, opts: dict):
     return model
 
 
+def _read(data, opts: dict):
+    """The training table: under --epsilon a CSV's column types come from --metadata
+    (required), never from its values."""
+    if opts["epsilon"] is not None:
+        return read_declared(data, opts["metadata"])
+    return read_table(data)
+
+
+def _rows(model, frame) -> int:
+    """Rows to write by default: as many as the input has, or under DP the released
+    (noisy) row count, so that the output's size does not publish the exact one."""
+    ledger = getattr(model, "privacy_ledger_", None)
+    return len(frame) if ledger is None else int(ledger.n_rows)
+
+
 def _trained(model) -> str:
     epochs = len(model.history_)
     return f"trained {epochs} epoch{'s' if epochs != 1 else ''} in {model.fit_seconds_:.1f} s"
@@ -49,9 +65,13 @@ def fit(data, output, **opts):
 
     Example:
 
-        tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
+        tabgan fit data.csv -o model.tabgan --epsilon 3 --metadata metadata.json
+
+    With --epsilon, every column's kind, dtype and date format come from --metadata
+    (required for a CSV; `tabgan metadata` drafts one), and the settings left at their
+    defaults are chosen for DP.
     """
-    model = _fit(read_table(data), opts)
+    model = _fit(_read(data, opts), opts)
     if distributed.is_writer():
         model.save(output)
     echo(opts["quiet"], f"{_trained(model)}; saved {output}")
@@ -62,7 +82,8 @@ def fit(data, output, **opts):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Output file, .csv or .parquet.")
 @click.option("-n", "--rows", "n", type=click.IntRange(min=0), default=None,
-              help="Rows to generate  [default: as many as DATA has]")
+              help="Rows to generate  [default: as many as DATA has; under --epsilon, the "
+                   "noisy row count the privacy ledger released]")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also save the trained model here.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
@@ -91,7 +112,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     table_format(output)  # fail before any work on a name whose format is unknown
     if report_path is None and (report_json or target is not None or canaries is not None):
         raise click.UsageError("--report-json, --target and --canaries go with --report PATH.")
-    frame = read_table(data)
+    frame = _read(data, opts)
     seed, quiet = opts["random_state"], opts["quiet"]
     if report_path is not None:
         from tabgan.table.split import holdout_split
@@ -102,7 +123,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     model = _fit(train, opts)
     if not distributed.is_writer():
         return
-    synthetic = model.sample(len(frame) if n is None else n, random_state=seed)
+    synthetic = model.sample(_rows(model, frame) if n is None else n, random_state=seed)
     write_table(synthetic, output)
     echo(quiet, f"{_trained(model)} on {len(train)} rows; wrote {len(synthetic)} rows to "
                 f"{output}")
@@ -190,7 +211,7 @@ def augment(data, target, balance, counts, output, **opts):
     if balance == bool(counts):
         raise click.UsageError("give either --balance or at least one --count CLASS=N.")
     wanted = parse_class_counts(counts) if counts else None
-    frame = read_table(data)
+    frame = _read(data, opts)
     params, fit_args = fit_options(opts)
     out = augment_table(frame, target=target, counts=wanted, model=build_model(params),
                         **fit_args)

@@ -98,7 +98,7 @@ class PrivacyLedger:
                 f"{self.max_grad_norm:g}, expected batch {self.expected_batch_size}"
             )
         count = next((m for m in self.mechanisms if m.name == "row count"), None)
-        pre = [m for m in self.mechanisms if m.stage == "preprocessing" and m is not count]
+        pre = [m for m in self.mechanisms if m.stage == "preprocessing"]
         if count is not None:
             lines.append(
                 f"  row count: one Gaussian mechanism, noise multiplier "

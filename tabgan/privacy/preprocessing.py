@@ -125,7 +125,7 @@ def release_row_count(data: pd.DataFrame, epsilon: float,
     rows needs two for its batch norm), and its ledger line."""
     sigma = row_count_noise(epsilon)
     noisy = len(data) + sigma * rng.standard_normal()
-    return max(2, int(round(noisy))), Mechanism("preprocessing", ROW_COUNT, sigma)
+    return max(2, int(round(noisy))), Mechanism(ROW_COUNT, ROW_COUNT, sigma)
 
 
 def private_statistics(
@@ -139,8 +139,9 @@ def private_statistics(
     n_rows: int,
     fixed: list[Mechanism] | tuple = (),
 ) -> PrivateRelease:
-    """Every column's statistics, released by Gaussian mechanisms that together with
-    ``fixed`` (the row count) cost ``epsilon``. ``n_rows`` is the released row count."""
+    """Every column's statistics, released by Gaussian mechanisms that together cost
+    ``epsilon``. ``n_rows`` is the released row count, and ``fixed`` its ledger line (the
+    noise of the count tells how far off it may be)."""
     plans = plan_queries(metadata)
     public = [f"categories of {m.name!r}" for m, how in plans
               if how == "counts" and m.categories is not None]
@@ -149,7 +150,7 @@ def private_statistics(
     extra_delta_total = delta * 0.1 if discover else 0.0
     delta_per_column = extra_delta_total / max(len(discover), 1)
     sigma = preprocessing_noise(query_count(plans), epsilon, delta - extra_delta_total,
-                                accountant, fixed=fixed)
+                                accountant)
     threshold_null = 1.0 + sigma * _isf(1e-3) if math.isfinite(sigma) else 0.5
     count_sigma = next((m.noise_multiplier for m in fixed if m.name == ROW_COUNT), 0.0)
     out = PrivateRelease([], [], public)

@@ -22,7 +22,12 @@ import torch
 
 from tabgan.gan import distributed
 
-__all__ = ["secret_numpy_rng", "shared_secret_numpy_rng", "secret_torch_generator"]
+__all__ = [
+    "secret_numpy_rng",
+    "shared_secret_numpy_rng",
+    "secret_torch_generator",
+    "FloatSafeNormal",
+]
 
 
 def secret_numpy_rng() -> np.random.Generator:
@@ -43,3 +48,18 @@ def secret_torch_generator(device: torch.device | str = "cpu") -> torch.Generato
     """A torch generator on ``device`` seeded with 64 bits from the system's secure
     source (the widest seed torch takes)."""
     return torch.Generator(device=device).manual_seed(secrets.randbits(64))
+
+
+class FloatSafeNormal:
+    """Standard normal draws made as Opacus makes DP-SGD noise in ``secure_mode``: a first
+    draw thrown away, then the sum of four draws halved (still a standard normal), against
+    attacks on the floating-point representation of a single draw (Holohan and Braghin,
+    2021). Wraps a numpy generator; the preprocessing noise under ``secure_mode``."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.rng.standard_normal()
+
+    def standard_normal(self, size=None):
+        draws = self.rng.standard_normal((4,) if size is None else (4, *np.atleast_1d(size)))
+        return draws.sum(axis=0) / 2.0

@@ -7,7 +7,8 @@ row count); none of it reads a value.
    ``0`` and ``+-10^(k/r)`` from 1e-3 to 1e15, with ``r = 4`` bins per decade, or ``r = 8``
    when the noisy count is large against the noise (a finer grid only pays when its bins
    still hold many records). Bins whose noisy count clears a threshold that pure noise
-   crosses in fewer than 0.1% of fits (over all bins together) mark where the values are;
+   crosses in fewer than 0.1% of fits (over all bins together) mark where the values are
+   (and blocks of four bins that clear it, for a tail too spread out for any one bin);
    the span grows from them through neighbouring bins above 2.5 noise standard deviations,
    and is widened by a factor 10^(1/4) on each side, so that tails too thin to stand out
    are kept rather than clipped. A lower end more
@@ -84,7 +85,8 @@ def coarse_range(noisy: np.ndarray, edges: np.ndarray, sigma: float, per_decade:
     and its core: the span of the significant bins alone, before widening. ``to_zero=False``
     (datetimes, whose zero is an arbitrary epoch) never takes an end to zero."""
     widen = max(1, per_decade // 4)  # one quarter decade
-    first, last = _grown(noisy, sigma, widen)
+    # tails spread out over half a decade (a decade on the coarser grid) count too
+    first, last = _grown(noisy, sigma, widen, block=4)
     core = low, high = float(edges[first]), float(edges[last + 1])
     # An end at zero stays there: the bin [0, 1e-3) holds the zeros, and no negative value
     # stood out below it (likewise for non-positive values).
@@ -99,19 +101,31 @@ def coarse_range(noisy: np.ndarray, edges: np.ndarray, sigma: float, per_decade:
     return (low, high), (max(core[0], low), min(core[1], high))
 
 
-def _grown(noisy: np.ndarray, sigma: float, gap: int) -> tuple[int, int]:
+def _grown(noisy: np.ndarray, sigma: float, gap: int, block: int = 0) -> tuple[int, int]:
     """First and last bin of the values: the bins that pure noise clears in fewer than
     0.1% of releases (the seeds; the fullest bin when none does), grown outwards through
     bins above 2.5 noise standard deviations with gaps of at most ``gap`` bins. A lone
     false alarm far from the values is then all but impossible, and thin tails next to
-    them are still seen."""
-    seeds = np.flatnonzero(noisy > sigma * float(-ndtri(_SEED_ALARM / len(noisy))))
+    them are still seen. With ``block``, blocks of that many bins outside this span that
+    clear the same threshold (a tail too spread out for any single bin) extend it to their
+    farthest bin above one standard deviation."""
+    alarm = float(-ndtri(_SEED_ALARM / len(noisy)))
+    seeds = np.flatnonzero(noisy > sigma * alarm)
     first, last = (int(seeds[0]), int(seeds[-1])) if len(seeds) else (int(np.argmax(noisy)),) * 2
     above = noisy > _GROW * sigma
     while (grow := [i for i in range(max(first - gap - 1, 0), first) if above[i]]):
         first = grow[0]
     while (grow := [i for i in range(last + 1, min(last + gap + 2, len(noisy))) if above[i]]):
         last = grow[-1]
+    if block > 1 and block <= len(noisy):
+        starts, sums = _blocks(noisy, block)
+        alarm = float(-ndtri(_SEED_ALARM / len(sums)))
+        for start in starts[sums > sigma * math.sqrt(block) * alarm]:
+            bins = np.arange(start, min(start + block, len(noisy)))
+            if bins[-1] < first or bins[0] > last:  # a tail outside the span
+                some = bins[noisy[bins] > sigma]
+                some = some if len(some) else bins
+                first, last = min(first, int(some[0])), max(last, int(some[-1]))
     return first, last
 
 

@@ -30,7 +30,7 @@ import math
 from typing import Any
 
 from tabgan.errors import PrivacyError
-from tabgan.privacy.accounting import Mechanism, preprocessing_noise
+from tabgan.privacy.accounting import preprocessing_noise
 
 __all__ = ["DEFAULT_PREPROCESSING_SHARE", "dp_recipe", "preprocessing_share"]
 
@@ -41,7 +41,7 @@ _TARGET_STEPS = 1500
 
 
 def preprocessing_share(*, n_rows: int, epsilon: float, delta: float, queries: int,
-                        accountant: str, fixed: list[Mechanism] | tuple = ()) -> float:
+                        accountant: str) -> float:
     """The smallest share of ``epsilon`` (in [0.1, 0.5], to a hundredth) at which the
     ``queries`` preprocessing mechanisms get a noise multiplier of at most ``n / 150``."""
     low, high = _SHARE_RANGE
@@ -51,8 +51,7 @@ def preprocessing_share(*, n_rows: int, epsilon: float, delta: float, queries: i
 
     def noise(share: float) -> float:
         try:
-            return preprocessing_noise(queries, share * epsilon, delta, accountant,
-                                       fixed=fixed)
+            return preprocessing_noise(queries, share * epsilon, delta, accountant)
         except PrivacyError:  # the share is too small to pay for anything: too noisy
             return math.inf
 
@@ -67,7 +66,7 @@ def preprocessing_share(*, n_rows: int, epsilon: float, delta: float, queries: i
 
 
 def dp_recipe(*, n_rows: int, n_columns: int, epsilon: float, delta: float, queries: int,
-              accountant: str, fixed: list[Mechanism] | tuple = ()) -> dict[str, Any]:
+              accountant: str) -> dict[str, Any]:
     """The recipe's settings for a private fit of about ``n_rows`` rows."""
     batch = int(min(1000, max(32, round(n_rows / 25)), max(1, n_rows)))
     epochs = int(min(300, max(1, round(_TARGET_STEPS * batch / max(n_rows, 1)))))
@@ -84,5 +83,5 @@ def dp_recipe(*, n_rows: int, n_columns: int, epsilon: float, delta: float, quer
         "log_frequency": False,
         "preprocessing_share": preprocessing_share(
             n_rows=n_rows, epsilon=epsilon, delta=delta, queries=queries,
-            accountant=accountant, fixed=fixed),
+            accountant=accountant),
     }

@@ -37,15 +37,17 @@ def table_format(path: str | os.PathLike) -> str:
     raise DataError(f"cannot tell the format of {str(path)!r}; use a .csv or .parquet file name.")
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV or Parquet file, chosen by extension."""
+def read_table(path: str | os.PathLike, *, text: bool = False) -> pd.DataFrame:
+    """Read a CSV or Parquet file, chosen by extension. ``text=True`` reads every CSV
+    column as strings (nulls as NaN), for a caller that takes the types from a declared
+    schema instead of the values (see :mod:`tabgan.table.declared`)."""
     fmt = table_format(path)
     if not Path(path).exists():
         raise DataError(f"no such file: {str(path)!r}.")
     if fmt == "parquet":
         return pd.read_parquet(path)
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(path, dtype=str if text else None)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{str(path)!r} is empty; give a CSV file with a header row.") from exc
 

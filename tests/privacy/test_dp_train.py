@@ -58,7 +58,7 @@ def test_dp_fit_spends_at_most_its_budget(dp_model):
     assert sgd.steps == 2 * round(ledger.n_rows / 100)
     assert model.config_.pac == 1
     stages = ledger.epsilon_by_stage()
-    assert set(stages) == {"preprocessing", "training"}
+    assert set(stages) == {"row count", "preprocessing", "training"}
     share = ledger.recipe.get("preprocessing_share", 0.1)
     assert stages["preprocessing"] <= share * 2.0 + 1e-6
     out = model.sample(50)

@@ -26,8 +26,7 @@ def _release(frame, metadata, seed, epsilon=1.0):
     rng = np.random.default_rng(seed)
     n_rows, count = release_row_count(frame, epsilon, rng)
     share = preprocessing_share(n_rows=n_rows, epsilon=epsilon, delta=1e-6,
-                                queries=query_count(plan_queries(meta)), accountant="rdp",
-                                fixed=[count])
+                                queries=query_count(plan_queries(meta)), accountant="rdp")
     return private_statistics(frame, meta, epsilon=share * epsilon, delta=1e-6,
                               accountant="rdp", rng=rng, n_rows=n_rows, fixed=[count])
 
