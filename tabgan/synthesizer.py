@@ -363,22 +363,16 @@ class TabGAN(ParamsMixin):
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to one file of tensors plus JSON (no pickled objects)."""
         self._check_fitted()
-        ledger = getattr(self, "privacy_ledger_", None)
-        history, seconds = self.history_, self.fit_seconds_
-        if ledger is not None:
-            # A DP model file holds no wall-clock times: they vary with the sizes of the
-            # Poisson batches, which the guarantee does not cover.
-            history, seconds = history.drop(columns="seconds", errors="ignore"), math.nan
         serialize.save_model(path, serialize.ModelState(
             params=self.get_params(),
             config=self.config_,
             transformer=self.transformer_,
             generator=self.generator_.state_dict(),
             category_counts=self.category_counts_,
-            history=history,
+            history=self.history_,
             seed=self.seed_,
-            fit_seconds=seconds,
-            ledger=ledger,
+            fit_seconds=self.fit_seconds_,
+            ledger=getattr(self, "privacy_ledger_", None),
         ))
 
     @classmethod
