@@ -29,7 +29,7 @@ class PrivacyLedger:
     public: list[str] = field(default_factory=list)  # what the metadata made public
     adjacency: str = ADJACENCY
     row_count: str = "exact"  # "noisy": n_rows is the release of the 'row count' mechanism
-    delta_rule: str = "given"  # how delta was chosen: "given", or the default's formula
+    delta_rule: str = ""  # how delta was chosen: "given", the default's formula, "" unknown
     recipe: dict[str, Any] = field(default_factory=dict)  # settings the DP recipe chose
     # Numeric columns whose range was estimated privately (no public bounds): name, kind,
     # the released [low, high] and the metadata line that would declare it.
@@ -88,9 +88,10 @@ class PrivacyLedger:
         ]
         for stage, eps in by_stage.items():
             lines.append(f"  {stage:<14} epsilon {eps:.3f} (on its own)")
-        rule = ("given" if self.delta_rule == "given"
-                else f"the default {self.delta_rule}, with n the noisy row count")
-        lines.append(f"  delta {self.delta:.3g}: {rule}")
+        if self.delta_rule:
+            rule = ("given" if self.delta_rule == "given"
+                    else f"the default {self.delta_rule}, with n the noisy row count")
+            lines.append(f"  delta {self.delta:.3g}: {rule}")
         if sgd is not None:
             lines.append(
                 f"  DP-SGD: noise multiplier {sgd.noise_multiplier:.4f}, sampling rate "

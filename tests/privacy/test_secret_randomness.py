@@ -94,3 +94,13 @@ def test_the_private_statistics_differ_between_fits_of_one_seed():
     counts = [TabGAN(epsilon=1.0, random_state=7, **TINY).fit(frame, metadata=CATEGORIES)
               .category_counts_[0, :3] for _ in range(2)]
     assert not torch.equal(counts[0], counts[1])
+
+
+def test_secure_mode_draws_the_preprocessing_noise_the_float_safe_way():
+    from tabgan.privacy.randomness import FloatSafeNormal
+
+    draws = FloatSafeNormal(np.random.default_rng(3)).standard_normal(50_000)
+    plain = np.random.default_rng(3).standard_normal(1 + 4 * 50_000)[1:].reshape(4, -1)
+    np.testing.assert_allclose(draws, plain.sum(axis=0) / 2)  # first draw thrown away
+    assert abs(draws.std() - 1.0) < 0.02 and np.isscalar(FloatSafeNormal(
+        np.random.default_rng(0)).standard_normal())
