@@ -272,7 +272,7 @@ class Checkpoints:
         privacy = meta["privacy"]
         if privacy is not None:
             trainer.steps_taken = int(privacy["steps"])
-            if self.plan.ledger(trainer, self.n_rows).to_dict() != privacy["ledger"]:
+            if self.plan.ledger(trainer).to_dict() != privacy["ledger"]:
                 raise CheckpointError(
                     f"cannot resume from {str(self.path)!r}: its privacy accounting differs "
                     "from this run's (another tabgan or Opacus version?). Start a new fit."
@@ -288,7 +288,7 @@ class Checkpoints:
     def write(self, *, stopped: bool = False) -> None:
         """Replace the checkpoint with the trainer's state now, at the end of an epoch."""
         trainer = self.trainer
-        ledger = self.plan.ledger(trainer, self.n_rows)
+        ledger = self.plan.ledger(trainer)
         state = getattr(self.callback, "state_dict", None)
         epoch = self.history[-1].epoch if self.history else 0
         meta = {

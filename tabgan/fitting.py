@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -41,11 +41,23 @@ from tabgan.gan.sampler import ConditionalSampler
 from tabgan.gan.train import EpochRecord, GANTrainer
 from tabgan.privacy import accounting
 from tabgan.privacy.dp_train import DPGANTrainer
-from tabgan.privacy.ledger import Mechanism, PrivacyLedger
-from tabgan.privacy.preprocessing import private_statistics
+from tabgan.privacy.ledger import Mechanism, PrivacyLedger, advise_bounds
+from tabgan.privacy.preprocessing import (
+    PrivateRelease,
+    plan_queries,
+    private_statistics,
+    query_count,
+    release_row_count,
+)
+from tabgan.privacy.randomness import (
+    FloatSafeNormal,
+    secret_numpy_rng,
+    shared_secret_numpy_rng,
+)
+from tabgan.privacy.recipe import dp_recipe
 from tabgan.privacy.release import release_from_dict, release_to_dict
 from tabgan.serialize import ModelState, inconsistent
-from tabgan.settings import check_private, gan_config
+from tabgan.settings import check_private, gan_config, private_params
 from tabgan.table.checks import check_fit_rows
 from tabgan.table.constraint_set import ConstraintSet
 from tabgan.table.inference import warn_if_many_categories
@@ -140,6 +152,7 @@ class PublicPlan:
         return _transformer(self.params, random_state=self.seed + 1)
 
     def fit_encoder(self, data, meta, transformer, release=None) -> None:
+        self.n_rows = len(data)
         transformer.fit_exact(data, meta)
 
     def release(self) -> None:
@@ -162,24 +175,24 @@ class PublicPlan:
         return GANTrainer(config, layout, sampler, device=device, generator=rng,
                           marginals=means, present=means > 0, pairs=pairs)
 
-    def steps_per_epoch(self, config: GANConfig, n_rows: int) -> int:
-        return max(1, n_rows // config.batch_size)
+    def steps_per_epoch(self, config: GANConfig) -> int:
+        return max(1, self.n_rows // config.batch_size)
 
-    def ledger(self, trainer, n_rows: int) -> None:
+    def ledger(self, trainer) -> None:
         return None
 
 
 class PrivatePlan:
-    """A fit under differential privacy: kinds from the schema, statistics released by
-    Gaussian mechanisms, DP-SGD on the critic; every mechanism goes in the ledger."""
+    """A fit under differential privacy: kinds from the schema, a noisy row count, the DP
+    recipe for the settings left at their defaults, statistics released by Gaussian
+    mechanisms, DP-SGD on the critic; every mechanism goes in the ledger. Every noise and
+    sampling draw comes from a secret generator (:mod:`tabgan.privacy.randomness`), never
+    from the seed."""
 
-    def __init__(self, params: dict[str, Any], seed: int, n_rows: int):
+    def __init__(self, params: dict[str, Any], seed: int):
         check_private(params)
-        self.params = {**params, "pac": 1}  # one record per clipped sample
+        self.params = params  # the recipe sets pac 1: one record per clipped sample
         self.seed = seed
-        self.delta = (accounting.default_delta(n_rows) if params["delta"] is None
-                      else float(params["delta"]))
-        accounting.check_delta(self.delta, n_rows)
 
     def metadata(self, data, discrete_columns, metadata) -> Metadata:
         return Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata,
@@ -189,20 +202,51 @@ class PrivatePlan:
         return _transformer(self.params, random_state=self.seed + 2)
 
     def fit_encoder(self, data, meta, transformer, release=None) -> None:
-        """Release the statistics, or, resuming, take the ``release`` of the checkpoint:
-        released once, never spent twice."""
-        p = self.params
+        """Release the row count and the statistics, or, resuming, take the ``release`` of
+        the checkpoint: released once, never spent twice."""
+        p, epsilon = self.params, float(self.params["epsilon"])
         if release is not None:
-            self.statistics, self.mechanisms, self.public = release_from_dict(release)
+            state = release_from_dict(release)
+            self.n_rows, self.delta, self.delta_rule = (state["n_rows"], state["delta"],
+                                                        state["delta_rule"])
+            self.params, self.recipe = private_params(p, state["recipe"])
+            self.released, self.mechanisms = state["released"], state["mechanisms"]
         else:
-            self.statistics, self.mechanisms, self.public = private_statistics(
-                data, meta, epsilon=p["preprocessing_share"] * p["epsilon"], delta=self.delta,
-                accountant=p["accountant"], rng=np.random.default_rng(self.seed + 1),
-            )
-        transformer.fit_statistics(meta, self.statistics)
+            self._release(data, meta, p, epsilon)
+        self.statistics = self.released.statistics
+        # The encoder's draws of each record's mode are secret too.
+        transformer.fit_statistics(meta, self.statistics, rng=secret_numpy_rng())
+
+    def _release(self, data, meta, p, epsilon) -> None:
+        rng = shared_secret_numpy_rng()
+        if p["secure_mode"]:
+            rng = FloatSafeNormal(rng)
+        # n is released first: delta, the recipe, the sampling rate and the steps read the
+        # noisy count, never the exact one.
+        self.n_rows, count = release_row_count(data, epsilon, rng)
+        given = p["delta"] is not None
+        self.delta = float(p["delta"]) if given else accounting.default_delta(self.n_rows)
+        accounting.check_delta(self.delta, self.n_rows)
+        plans = plan_queries(meta)
+        recipe = dp_recipe(n_rows=self.n_rows, n_columns=len(plans), epsilon=epsilon,
+                           delta=self.delta, queries=query_count(plans),
+                           accountant=p["accountant"])
+        self.params, self.recipe = private_params(p, recipe)
+        self.released: PrivateRelease = private_statistics(
+            data, meta, epsilon=self.params["preprocessing_share"] * epsilon,
+            delta=self.delta, accountant=p["accountant"], rng=rng, n_rows=self.n_rows,
+            fixed=[count],
+        )
+        self.mechanisms = [count, *self.released.mechanisms]
+        self.delta_rule = "given" if given else accounting.DEFAULT_DELTA_RULE
+        advice = [*self.released.notes, advise_bounds(self.released.estimated_ranges)]
+        if any(advice) and distributed.is_writer():
+            warnings.warn("\n".join(a for a in advice if a), UserWarning, stacklevel=5)
 
     def release(self) -> dict:
-        return release_to_dict(self.statistics, self.mechanisms, self.public)
+        return release_to_dict(n_rows=self.n_rows, delta=self.delta, delta_rule=self.delta_rule,
+                               recipe=self.recipe, released=self.released,
+                               mechanisms=self.mechanisms)
 
     def adjust(self, config: GANConfig) -> None:
         config.pac = 1  # one record per clipped sample
@@ -210,7 +254,6 @@ class PrivatePlan:
     def trainer(self, config, transformer, encoded, *, device, rng) -> DPGANTrainer:
         p = self.params
         layout = transformer.layout_
-        n = len(encoded)
         sampler = ConditionalSampler.from_data(encoded, layout)
         # Private one-way marginals of every softmax span; a categorical column's are its
         # noisy category counts. Record-anchored batches condition on categories at their
@@ -218,8 +261,8 @@ class PrivatePlan:
         per_span = transformer.slot_marginals(self.statistics)
         self.counts = layout.discrete_rows(per_span)
         prior = ConditionalSampler(self.counts.to(device), layout, log_frequency=False)
-        self.sample_rate = min(1.0, config.batch_size / n)
-        total_steps = config.epochs * self.steps_per_epoch(config, n) * config.critic_steps
+        self.sample_rate = min(1.0, config.batch_size / self.n_rows)
+        total_steps = config.epochs * self.steps_per_epoch(config) * config.critic_steps
         ledger_delta = self.delta - sum(m.extra_delta for m in self.mechanisms)
         self.sigma = accounting.calibrate_noise(
             target_epsilon=float(p["epsilon"]), delta=ledger_delta,
@@ -231,21 +274,25 @@ class PrivatePlan:
         return DPGANTrainer(
             config, layout, sampler, prior, device=device, generator=rng,
             noise_multiplier=self.sigma, max_grad_norm=p["max_grad_norm"],
-            sample_rate=self.sample_rate, secure_mode=p["secure_mode"], marginals=marginals,
+            sample_rate=self.sample_rate, expected_batch=config.batch_size,
+            secure_mode=p["secure_mode"], marginals=marginals,
         )
 
-    def steps_per_epoch(self, config: GANConfig, n_rows: int) -> int:
-        return max(1, round(1 / min(1.0, config.batch_size / n_rows)))
+    def steps_per_epoch(self, config: GANConfig) -> int:
+        return max(1, round(1 / min(1.0, config.batch_size / self.n_rows)))
 
-    def ledger(self, trainer: DPGANTrainer, n_rows: int) -> PrivacyLedger:
+    def ledger(self, trainer: DPGANTrainer) -> PrivacyLedger:
         p = self.params
         sgd = Mechanism("training", "critic DP-SGD", self.sigma, self.sample_rate,
                         trainer.steps_taken)
         return PrivacyLedger(
             target_epsilon=float(p["epsilon"]), delta=self.delta, accountant=p["accountant"],
             mechanisms=[*self.mechanisms, sgd], max_grad_norm=float(p["max_grad_norm"]),
-            expected_batch_size=trainer.expected_batch, n_rows=n_rows,
-            secure_mode=bool(p["secure_mode"]), public=self.public,
+            expected_batch_size=trainer.expected_batch, n_rows=self.n_rows,
+            secure_mode=bool(p["secure_mode"]), public=self.released.public,
+            row_count="noisy", delta_rule=self.delta_rule,
+            recipe={k: list(v) if isinstance(v, tuple) else v for k, v in self.recipe.items()},
+            estimated_ranges=self.released.estimated_ranges, notes=self.released.notes,
         )
 
 
@@ -284,7 +331,7 @@ def fit_model(
     seed = distributed.broadcast_int(draw_seed(params["random_state"]) if stored is None
                                      else stored)
     device = distributed.local_device(resolve_device(params["device"]))
-    plan = PrivatePlan(params, seed, len(data)) if private else PublicPlan(params, seed)
+    plan = PrivatePlan(params, seed) if private else PublicPlan(params, seed)
     meta = plan.metadata(data, discrete_columns, metadata)
     # Constraints: checked on the real rows, then built into the table the GAN learns.
     rules = ConstraintSet.fit(params.get("constraints"), data, meta, private=private)
@@ -292,7 +339,8 @@ def fit_model(
     release = None if checkpoints is None else checkpoints.check(data, meta, params, device)
     transformer = plan.transformer()
     plan.fit_encoder(data, meta, transformer, release=release)
-    config = gan_config(plan.params, len(data), world=distributed.world_size(),
+    # Under DP: the parameters after the recipe, and the noisy row count.
+    config = gan_config(plan.params, plan.n_rows, world=distributed.world_size(),
                         device=device)
     plan.adjust(config)
     memory = _announce_memory(transformer.layout_, len(data), config, device, params["verbose"])
@@ -308,14 +356,14 @@ def fit_model(
                       plan.counts.cpu(), trainer.device, rules)
     if on_start is not None:
         on_start(fitted, seed)
-    history = _train(trainer, plan.steps_per_epoch(config, len(data)), params, started,
-                     callback, start_epoch)
+    history = _train(trainer, plan.steps_per_epoch(config), params, started, callback,
+                     start_epoch)
     seconds = time.perf_counter() - started
     if checkpoints is not None:
         history, seconds = checkpoints.finish(), checkpoints.seconds
     fitted.generator.eval()
-    return FitResult(fitted, pd.DataFrame([vars(r) for r in history]), seed, memory, seconds,
-                     plan.ledger(trainer, len(data)))
+    return FitResult(fitted, _history_frame(trainer, history), seed, memory, seconds,
+                     plan.ledger(trainer))
 
 
 def _announce_memory(layout, n_rows, config, device, verbose) -> MemoryEstimate:
@@ -349,3 +397,10 @@ def _train(trainer, steps: int, params, started: float, callback,
         if bar:
             bar.close()
     return history
+
+
+def _history_frame(trainer, history: list[EpochRecord]) -> pd.DataFrame:
+    frame = pd.DataFrame([vars(r) for r in history])
+    if not trainer.reports_critic_loss:  # under DP: a mean over real rows, not noised
+        frame = frame.drop(columns="critic_loss", errors="ignore")
+    return frame

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import pickle
 from dataclasses import dataclass
@@ -68,16 +69,21 @@ class ModelState:
 
 
 def save_model(path: str | os.PathLike, state: ModelState) -> None:
-    """Write ``state`` to ``path`` atomically."""
+    """Write ``state`` to ``path`` atomically. A DP model (one with a ledger) is written
+    without wall-clock times: they vary with the sizes of the Poisson batches, which the
+    guarantee does not cover."""
+    history, seconds = state.history, state.fit_seconds
+    if state.ledger is not None:
+        history, seconds = history.drop(columns="seconds", errors="ignore"), math.nan
     meta = {
         "params": _jsonable_params(state.params),
         "config": state.config.to_dict(),
         "transformer": state.transformer.state_dict(),
         "layout": state.transformer.layout_.to_dict(),
-        "history": state.history.to_json(orient="split"),
+        "history": history.to_json(orient="split"),
         "extra": {
             "seed": state.seed,
-            "fit_seconds": state.fit_seconds,
+            "fit_seconds": seconds,
             "tabgan_version": __version__,
         },
         "privacy": state.ledger.to_dict() if state.ledger is not None else None,

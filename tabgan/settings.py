@@ -20,11 +20,13 @@ import torch
 from tabgan.errors import ParameterError, PrivacyError
 from tabgan.gan.config import GANConfig
 from tabgan.privacy.accounting import ACCOUNTANTS
+from tabgan.privacy.recipe import DEFAULT_PREPROCESSING_SHARE
 
 __all__ = [
     "ParamsMixin",
     "check_count",
     "check_private",
+    "private_params",
     "gan_config",
     "FAST_PATHS",
 ]
@@ -184,3 +186,37 @@ def check_private(params: dict[str, Any]) -> None:
         raise PrivacyError(
             f"unknown accountant {params['accountant']!r}; use one of {sorted(ACCOUNTANTS)}."
         )
+
+
+# Settings DP fixes whatever they were set to: one record per clipped sample, conditions at
+# the private category frequencies.
+_DP_FIXED = {"pac": 1, "log_frequency": False}
+
+
+def _default(name: str) -> Any:
+    if name == "preprocessing_share":
+        return DEFAULT_PREPROCESSING_SHARE
+    return next(f.default for f in fields(GANConfig) if f.name == name)
+
+
+def private_params(params: dict[str, Any],
+                   recipe: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parameters of a private fit: each one of ``recipe`` that is at its default
+    value takes the recipe's value (see :mod:`tabgan.privacy.recipe`); pac is 1 and
+    log_frequency off whatever they were (with a warning for a pac set to anything else).
+    Returns the parameters and the settings the recipe chose."""
+    out, chosen = dict(params), {}
+    for name, value in recipe.items():
+        if name in _DP_FIXED:
+            continue
+        given = params[name]
+        given = tuple(given) if isinstance(given, list) else given
+        if _same(given, _default(name)):
+            out[name] = value
+            chosen[name] = value
+    if params["pac"] not in (_default("pac"), 1):
+        warnings.warn(
+            f"pac={params['pac']} does not apply under differential privacy: DP-SGD clips one "
+            "record per critic sample (pac 1).", UserWarning, stacklevel=4)
+    out.update(_DP_FIXED)
+    return out, chosen

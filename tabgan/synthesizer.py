@@ -10,6 +10,7 @@ numpy ``Generator`` objects, never the global generators.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class TabGAN(ParamsMixin):
         300 without a time budget (or under DP, whose steps are fixed in advance).
     batch_size:
         Rows per step; rounded down to a multiple of ``pac``, with a warning that says so.
+        Under DP: the expected batch of Poisson sampling (pac is 1 there: not rounded).
     max_minutes:
         Optional wall-clock budget for training, checked after every step (every few steps,
         by all ranks together, under ``torch.distributed``).
@@ -79,10 +81,13 @@ class TabGAN(ParamsMixin):
         to those the metadata declares; see :mod:`tabgan.table.constraints`.
     epsilon:
         Train with differential privacy at this target epsilon (None: no DP). The guarantee
-        covers everything that reads the data: preprocessing and training. See
-        ``docs/privacy.md``.
+        covers everything that reads the data: the row count, preprocessing and training.
+        The settings left at their defaults (epochs, batch size, critic size, learning
+        rates, dropout, generator_ema, preprocessing_share) are then chosen by the DP
+        recipe from the noisy row count, the width and epsilon. See ``docs/privacy.md``.
     delta:
-        DP delta; default ``1 / n**1.1``. A delta of ``1/n`` or more is refused.
+        DP delta; default ``min(1e-6, 1 / (10 n))`` for the noisy row count ``n``. A delta
+        of ``1/n`` or more is refused.
     max_grad_norm:
         DP-SGD clipping norm of each record's critic-loss gradient.
     preprocessing_share:
@@ -91,8 +96,9 @@ class TabGAN(ParamsMixin):
     accountant:
         ``"rdp"`` or ``"prv"`` (Opacus's accountants); it composes every mechanism.
     secure_mode:
-        Draw DP noise with Opacus's floating-point-attack-resistant sampler (slower, and
-        not reproducible by ``random_state``).
+        Draw every Gaussian noise (DP-SGD's through Opacus, the preprocessing's alike) in
+        the way that resists floating-point attacks (slower). The noise is secret either
+        way: no DP noise or sampling draw is reproduced by ``random_state``.
     bf16_autocast, torch_compile, cuda_graphs:
         GPU fast paths for the training step: bfloat16 autocast of the forward passes,
         ``torch.compile`` of the generator, and CUDA graphs (``torch.compile``'s
@@ -102,6 +108,8 @@ class TabGAN(ParamsMixin):
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
     random_state:
         Seed that makes ``fit`` and ``sample`` reproducible; ``None`` draws a fresh one.
+        Under DP it seeds only what reads no record (initialization, the generator steps,
+        sampling); the noise and the Poisson sampling come from a secret generator.
     verbose:
         Print the memory estimate, and show a progress bar with the epoch and the losses.
 
@@ -333,8 +341,8 @@ class TabGAN(ParamsMixin):
         lines += [
             "",
             f"training: {len(history)} epoch{'' if len(history) == 1 else 's'}, "
-            f"batch {self.config_.batch_size}, pac {self.config_.pac}, "
-            f"{self.fit_seconds_:.1f} s",
+            f"batch {self.config_.batch_size}, pac {self.config_.pac}"
+            + (f", {self.fit_seconds_:.1f} s" if math.isfinite(self.fit_seconds_) else ""),
         ]
         lines += history_table(history).splitlines()
         ledger = getattr(self, "privacy_ledger_", None)

@@ -264,12 +264,16 @@ def test_fit_with_epsilon_prints_and_keeps_the_ledger(tmp_path):
                           "c": rng.choice(["a", "b"], n)})
     data = tmp_path / "d.csv"
     frame.to_csv(data, index=False)
+    meta = tmp_path / "meta.json"
+    meta.write_text('{"columns": {"x": {"kind": "continuous"}, "c": {"kind": "categorical"}}}')
     model = tmp_path / "dp.tabgan"
     result = CliRunner().invoke(main, ["fit", str(data), "-o", str(model), "--epsilon", "3",
-                                       "--epochs", "1", "--batch-size", "500", "--seed", "0"])
+                                       "--metadata", str(meta), "--epochs", "1",
+                                       "--batch-size", "500", "--seed", "0"])
     assert result.exit_code == 0, result.output
     assert "differential privacy" in result.output and "DP-SGD" in result.output
     info = _run("info", model)
     assert "target epsilon 3" in info.output
-    bad = _run("fit", data, "-o", tmp_path / "x.tabgan", "--epsilon", "3", "--delta", "0.5")
+    bad = _run("fit", data, "-o", tmp_path / "x.tabgan", "--epsilon", "3", "--delta", "0.5",
+               "--metadata", meta)
     assert bad.exit_code == 1 and "1/n" in bad.output

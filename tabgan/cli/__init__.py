@@ -5,7 +5,7 @@ default its default), writes its outputs, and turns tabgan's typed errors into a
 message that names the fix.
 """
 
-from tabgan.cli import sample, score, train  # noqa: F401  (each registers its commands)
+from tabgan.cli import draft, sample, score, train  # noqa: F401  (each registers its commands)
 from tabgan.cli.options import main
 
 __all__ = ["main"]

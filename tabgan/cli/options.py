@@ -103,24 +103,29 @@ def main() -> None:
 # Each training option is one argument of TabGAN (or of TabGAN.fit), with its default.
 _TRAINING_OPTIONS = [
     click.option("--epochs", type=click.IntRange(min=1), default=default("epochs"),
-                 show_default=True, help="Passes over the table."),
+                 show_default=True,
+                 help="Passes over the table (under --epsilon, chosen from n when left at "
+                      "the default)."),
     click.option("--batch-size", type=click.IntRange(min=1), default=default("batch_size"),
                  show_default=True,
                  help="Rows per training step: a multiple of pac (10); another number is "
-                      "rounded down to one, with a warning."),
+                      "rounded down to one, with a warning (under --epsilon the expected "
+                      "Poisson batch, chosen from n when left at the default)."),
     click.option("--minutes", "max_minutes", type=click.FloatRange(min=0, min_open=True),
                  default=default("max_minutes"),
                  help="Stop training after this many minutes (checked after every step)."),
     click.option("--discrete", "discrete", multiple=True, metavar="COLUMN",
                  help="Treat COLUMN as categorical (repeatable)."),
     click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="JSON file of column kinds, bounds, categories and constraints."),
+                 help="JSON file of column kinds, bounds, categories and constraints "
+                      "(required for a CSV under --epsilon; `tabgan metadata` drafts one)."),
     click.option("--epsilon", type=click.FloatRange(min=0, min_open=True),
                  default=default("epsilon"),
                  help="Train with differential privacy at this epsilon (covers "
-                      "preprocessing and training)."),
+                      "preprocessing and training). A CSV then needs --metadata; settings "
+                      "left at their defaults are chosen for DP."),
     click.option("--delta", type=click.FloatRange(min=0, min_open=True), default=default("delta"),
-                 help="DP delta  [default: 1/n^1.1 for n rows]"),
+                 help="DP delta  [default: min(1e-6, 1/(10 n)) for the noisy row count n]"),
     click.option("--max-categories", type=click.IntRange(min=2),
                  default=default("max_categories"),
                  help="Keep at most this many slots per categorical column: the most "

@@ -22,6 +22,7 @@ from tabgan.cli.options import (
 )
 from tabgan.cli.reading import pop_reading, read_input, reading_options
 from tabgan.gan import distributed
+from tabgan.table.declared import read_declared
 from tabgan.table.io import atomic_write_text, write_table
 
 __all__ = ["fit", "synth", "demo", "augment"]
@@ -39,6 +40,23 @@ def _fit(frame, opts: dict):
     if ledger is not None and params["verbose"]:
         click.echo(ledger.describe(), err=True)
     return model
+
+
+def _read(data, opts: dict, table=None, query=None):
+    """The training table, a file or a database table or query. Under --epsilon a CSV's
+    column types come from --metadata (required), never from its values."""
+    reading = pop_reading(opts)
+    source = source_args(data, table, query)
+    if opts["epsilon"] is not None:
+        return read_declared(data, opts["metadata"], **source, **reading)
+    return read_input(data, reading, opts["quiet"], **source)
+
+
+def _rows(model, frame) -> int:
+    """Rows to write by default: as many as the input has, or under DP the released
+    (noisy) row count, so that the output's size does not publish the exact one."""
+    ledger = getattr(model, "privacy_ledger_", None)
+    return len(frame) if ledger is None else int(ledger.n_rows)
 
 
 def _trained(model) -> str:
@@ -60,12 +78,14 @@ def fit(data, output, table, query, **opts):
     Example:
 
     \b
-        tabgan fit data.csv -o model.tabgan --epochs 300 --epsilon 3
+        tabgan fit data.csv -o model.tabgan --epsilon 3 --metadata metadata.json
         tabgan fit postgresql+psycopg://me@db/clinic --table patients -o model.tabgan
+
+    With --epsilon, every column's kind, dtype and date format come from --metadata
+    (required for a CSV; `tabgan metadata` drafts one), and the settings left at their
+    defaults are chosen for DP.
     """
-    reading = pop_reading(opts)
-    model = _fit(read_input(data, reading, opts["quiet"], **source_args(data, table, query)),
-                 opts)
+    model = _fit(_read(data, opts, table, query), opts)
     if distributed.is_writer():
         model.save(output)
     echo(opts["quiet"], f"{_trained(model)}; saved {output}")
@@ -76,7 +96,8 @@ def fit(data, output, table, query, **opts):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Output file, .csv or .parquet, or a database URL.")
 @click.option("-n", "--rows", "n", type=click.IntRange(min=0), default=None,
-              help="Rows to generate  [default: as many as DATA has]")
+              help="Rows to generate  [default: as many as DATA has; under --epsilon, the "
+                   "noisy row count the privacy ledger released]")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also save the trained model here.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
@@ -110,8 +131,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     if report_path is None and (report_json or target is not None or canaries is not None):
         raise click.UsageError("--report-json, --target and --canaries go with --report PATH.")
     sink = sink_args(output, output_table, if_exists, default_table=table)  # fail before work
-    frame = read_input(data, pop_reading(opts), opts["quiet"],
-                       **source_args(data, table, query))
+    frame = _read(data, opts, table, query)
     seed, quiet = opts["random_state"], opts["quiet"]
     if report_path is not None:
         from tabgan.table.split import holdout_split
@@ -122,7 +142,7 @@ def synth(data, output, n, save_model, report_path, report_json, holdout_fractio
     model = _fit(train, opts)
     if not distributed.is_writer():
         return
-    synthetic = model.sample(len(frame) if n is None else n, random_state=seed)
+    synthetic = model.sample(_rows(model, frame) if n is None else n, random_state=seed)
     write_table(synthetic, output, **sink, metadata=model.transformer_.output_metadata())
     echo(quiet, f"{_trained(model)} on {counted(len(train), 'row')}; wrote "
                 f"{counted(len(synthetic), 'row')} to {where(output, sink)}")
@@ -223,8 +243,7 @@ def augment(data, target, balance, counts, null_class, output, table, query, out
         raise click.UsageError("give either --balance or at least one --count CLASS=N.")
     sink = sink_args(output, output_table, if_exists, default_table=table)
     wanted = parse_class_counts(counts) if counts else None
-    frame = read_input(data, pop_reading(opts), opts["quiet"],
-                       **source_args(data, table, query))
+    frame = _read(data, opts, table, query)
     params, fit_args = fit_options(opts)
     model = build_model(params)
     out = augment_table(frame, target=target, counts=wanted, model=model,

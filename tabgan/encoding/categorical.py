@@ -42,6 +42,11 @@ def _as_objects(series: pd.Series, null: np.ndarray) -> pd.Series:
     return series.astype(object).where(~null, None)
 
 
+def _is_scalar(value: Any) -> bool:
+    """A value a category can hold: a string, bool or number (numpy ones included)."""
+    return isinstance(value, str | bool | int | float | np.generic) or value is None
+
+
 def count_values(series: pd.Series, categories: list) -> np.ndarray:
     """How many rows of ``series`` hold each of ``categories`` (None counts the nulls)."""
     null = series.isna().to_numpy()
@@ -64,6 +69,7 @@ class CategoricalCodec:
         # False when the categories were released under DP: a value that was not released
         # is then encoded as missing rather than refused.
         self.strict = True
+        self.fallback_slot = 0
 
     def fit_statistics(self, stat: ColumnStatistics) -> None:
         """Take the categories (and pool the rare ones by their counts)."""
@@ -73,6 +79,11 @@ class CategoricalCodec:
         self._build_index()
         if self._needs_bucket():
             self._pool(np.asarray(stat.counts, dtype=np.float64))
+        # The slot that missing values of a non-null column take under DP: the most
+        # frequent one by the released counts.
+        slots = self.slot_counts(stat.categories, stat.counts) if stat.counts is not None \
+            else [0.0] * len(self.categories)
+        self.fallback_slot = int(np.argmax(slots)) if slots else 0
 
     def needs_counts(self, n_categories: int) -> bool:
         """Whether a column of ``n_categories`` known categories will be pooled."""
@@ -131,15 +142,25 @@ class CategoricalCodec:
         return [(len(self.categories), SOFTMAX)]
 
     def codes(self, series: pd.Series) -> np.ndarray:
-        """Category index of every value; raises on unseen values."""
+        """Category index of every value; raises on unseen values.
+
+        Under DP (categories released, not read) nothing is refused, by rule: a value that
+        was not released, or has a type no category holds, is encoded as missing; in a
+        column without a null slot (declared non-null), missing values take the slot of
+        the most frequent released category."""
+        if not self.strict and pd.api.types.is_object_dtype(series):
+            series = series.map(lambda v: v if _is_scalar(v) else None)
         null = series.isna().to_numpy()
         # get_indexer maps the non-null positions into the known values; _remap takes
         # them to their slot (a pooled value to the bucket's)
         codes = self._remap[self._index.get_indexer(_as_objects(series, null))]
         unseen = (codes == -1) & ~null
-        if unseen.any() and not self.strict and self._null_code >= 0:
+        if unseen.any() and not self.strict:
             null = null | unseen  # suppressed under privacy: encoded as missing
             unseen[:] = False
+        if null.any() and not self.strict and self._null_code < 0:
+            codes[null] = self.fallback_slot
+            null[:] = False
         if unseen.any():
             bad = pd.unique(series[unseen])[:5]
             names = [c for c in self.categories if c is not OTHER] + list(self.members)

@@ -90,7 +90,9 @@ class NumericCodec:
     def encode(self, series: pd.Series, rng: np.random.Generator):
         """Alphas ``(n,)`` and mode indices ``(n,)`` of ``series`` (a null's mode is the
         slot after the column's modes)."""
-        values = numeric_values(series, self.meta)
+        # Under DP (not strict) a value that is not a number or date of the column reads
+        # as a null, by rule: no single record can make the fit refuse.
+        values = numeric_values(series, self.meta, errors="raise" if self.strict else "coerce")
         null = np.isnan(values)
         if null.any() and not self.nullable and not self.strict:
             values = np.where(null, self._fill(), values)
@@ -138,7 +140,14 @@ class NumericCodec:
             return datetimes.restore(x, unit=self.unit, step_ns=self.step_ns, dtype=meta.dtype,
                                      datetime_format=meta.datetime_format)
         series = pd.Series(x)
-        return series.astype(meta.dtype) if meta.dtype else series
+        if not meta.dtype:
+            return series
+        dtype = pd.api.types.pandas_dtype(meta.dtype)
+        if _null_free_integer(dtype) and series.isna().any():
+            # nulls in a column whose dtype cannot hold them (int64 declared nullable, say):
+            # the nullable integer dtype of the same width instead of a failed cast
+            return series.astype(dtype.name.capitalize().replace("Uint", "UInt"))
+        return series.astype(dtype)
 
     def state_dict(self) -> dict:
         return {
@@ -203,6 +212,11 @@ def grid_mixture(low: float, high: float, modes: int) -> Mixture:
     width = (high - low) / modes
     means = low + width * (np.arange(modes) + 0.5)
     return Mixture(np.full(modes, 1.0 / modes), means, np.full(modes, width / 2))
+
+
+def _null_free_integer(dtype) -> bool:
+    """A numpy integer dtype (it cannot hold a null)."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "iu"
 
 
 def _integer_limits(dtype_name: str | None) -> tuple[float, float] | None:

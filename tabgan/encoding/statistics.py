@@ -74,9 +74,14 @@ def _listed(values, convert) -> list | None:
     return None if values is None else [convert(v) for v in values]
 
 
-def numeric_values(series: pd.Series, meta: ColumnMetadata) -> np.ndarray:
+def numeric_values(series: pd.Series, meta: ColumnMetadata, *,
+                   errors: str = "raise") -> np.ndarray:
     """A numeric or datetime column as float64 (datetimes in epoch seconds), NaN for
-    nulls."""
+    nulls. With ``errors="coerce"`` (under DP, where no single value may make a fit
+    refuse) datetimes that do not parse and infinite values are read as nulls too."""
     if meta.kind == "datetime":
-        return datetimes.to_seconds(series, meta.datetime_format)
-    return series.to_numpy(dtype="float64", na_value=np.nan)
+        return datetimes.to_seconds(series, meta.datetime_format, errors=errors)
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    if errors == "coerce":
+        values[np.isinf(values)] = np.nan
+    return values

@@ -152,6 +152,8 @@ class TableTransformer:
         a fresh one from ``random_state``)."""
         self.metadata_ = metadata
         self._rng = rng if rng is not None else np.random.default_rng(self.random_state)
+        # Released statistics: encode reads values by rule and refuses none (see check_table)
+        self._private = not all(s.exact for s in statistics)
         self._codecs = self._make_codecs(metadata)
         by_name = {s.name: s for s in statistics}
         fitted, support, weights = [], [], []
@@ -218,7 +220,7 @@ class TableTransformer:
         form; it takes a few bytes per column of a row, however many categories a column
         has."""
         self._check_fitted()
-        check_table(data, allow_all_null=True)
+        check_table(data, allow_all_null=True, private=getattr(self, "_private", False))
         self.metadata_.check_columns(data)
         layout = self.layout_
         table = EncodedTable.empty(len(data), layout)

@@ -1,4 +1,5 @@
-"""The training progress bar: the epoch, the losses and the mode coverage."""
+"""The training progress bar: the epoch, the losses and the mode coverage (under DP, the
+generator's loss only: the critic's is a mean over real rows)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,10 @@ class ProgressBar:
                         leave=True)
 
     def update(self, record: EpochRecord) -> None:
-        self.bar.set_postfix(
-            G=f"{record.generator_loss:.3f}",
-            C=f"{record.critic_loss:.3f}",
-            cover=f"{record.mode_coverage:.2f}",
-            refresh=False,
-        )
+        shown = {"G": f"{record.generator_loss:.3f}"}
+        if record.critic_loss is not None:  # None under DP: it reads real rows
+            shown["C"] = f"{record.critic_loss:.3f}"
+        self.bar.set_postfix(**shown, cover=f"{record.mode_coverage:.2f}", refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

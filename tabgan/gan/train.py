@@ -39,7 +39,7 @@ class EpochRecord:
 
     epoch: int
     generator_loss: float
-    critic_loss: float
+    critic_loss: float | None  # None where it is not reported (under DP: it reads real rows)
     mode_coverage: float  # share of the real data's categories and modes a batch covers
     seconds: float
     steps: int  # steps taken: steps_per_epoch, or fewer in an epoch cut short by the budget
@@ -47,6 +47,10 @@ class EpochRecord:
 
 class GANTrainer:
     """Owns the generator, the critic and their optimizers for one fit."""
+
+    # Whether the history reports the critic's loss: a mean over real rows, so a trainer
+    # under differential privacy leaves it out.
+    reports_critic_loss = True
 
     def __init__(
         self,
@@ -142,10 +146,9 @@ class GANTrainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     # ------------------------------------------------------------------ pieces
-    def noise(self, batch: int) -> torch.Tensor:
-        return torch.randn(
-            batch, self.config.embedding_dim, generator=self.rng, device=self.device
-        )
+    def noise(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(batch, self.config.embedding_dim, device=self.device,
+                           generator=self.rng if generator is None else generator)
 
     def _fake(self, batch: int, condition, network=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw and activated output of the generator (or of ``network``, its distributed
@@ -324,7 +327,7 @@ class GANTrainer:
             record = EpochRecord(
                 epoch=epoch,
                 generator_loss=values[0],
-                critic_loss=values[1],
+                critic_loss=values[1] if self.reports_critic_loss else None,
                 mode_coverage=values[2],
                 seconds=time.perf_counter() - start,
                 steps=steps,

@@ -22,6 +22,7 @@ __all__ = [
     "calibrate_noise",
     "preprocessing_noise",
     "default_delta",
+    "DEFAULT_DELTA_RULE",
     "check_delta",
 ]
 
@@ -141,15 +142,17 @@ def _smallest_sigma(eps, target: float, tolerance: float) -> float | None:
 
 
 def preprocessing_noise(
-    count: int, epsilon: float, delta: float, accountant: str, tolerance: float = 1e-3
+    count: int, epsilon: float, delta: float, accountant: str, tolerance: float = 1e-3,
+    *, fixed: Sequence[Mechanism] = (),
 ) -> float:
-    """Noise multiplier for ``count`` full-table Gaussian mechanisms costing ``epsilon``."""
+    """Noise multiplier for ``count`` full-table Gaussian mechanisms that, composed with
+    ``fixed``, cost ``epsilon``."""
     if count == 0:
         return math.inf
 
     def eps(sigma: float) -> float:
         return compose_epsilon(
-            [Mechanism("preprocessing", "", sigma, 1.0, count)], delta, accountant
+            [*fixed, Mechanism("preprocessing", "", sigma, 1.0, count)], delta, accountant
         )
 
     sigma = _smallest_sigma(eps, epsilon, tolerance)
@@ -164,16 +167,21 @@ def preprocessing_noise(
     return sigma
 
 
+DEFAULT_DELTA_RULE = "min(1e-6, 1/(10 n))"
+
+
 def default_delta(n_rows: int) -> float:
-    """``1 / n^1.1``: well under one over the number of records."""
-    return float(n_rows) ** -1.1
+    """``min(1e-6, 1 / (10 n))``: small by any reading, and at least ten times below one
+    over the number of records (``n`` is the released, noisy row count under DP)."""
+    return min(1e-6, 1.0 / (10.0 * max(float(n_rows), 1.0)))
 
 
 def check_delta(delta: float, n_rows: int) -> None:
+    """Refuse a delta that is not below ``1 / n`` (``n``: the released row count)."""
     if not 0 < delta < 1.0 / n_rows:
         raise PrivacyError(
-            f"delta={delta:g} is not below 1/n = {1.0 / n_rows:.3g} for {n_rows} records. With "
-            "delta >= 1/n a mechanism may publish a whole record and still satisfy the "
-            f"definition; use a smaller delta, e.g. the default 1/n^1.1 = "
-            f"{default_delta(n_rows):.3g}."
+            f"delta={delta:g} is not below 1/n = {1.0 / n_rows:.3g} for about {n_rows} "
+            "records. With delta >= 1/n a mechanism may publish a whole record and still "
+            f"satisfy the definition; use a smaller delta, e.g. the default "
+            f"{DEFAULT_DELTA_RULE} = {default_delta(n_rows):.3g}."
         )

@@ -10,6 +10,7 @@ from tabgan.gan.config import GANConfig
 from tabgan.gan.sampler import ConditionalSampler
 from tabgan.gan.train import GANTrainer
 from tabgan.privacy.clipping import clip_and_sum
+from tabgan.privacy.randomness import secret_torch_generator
 
 __all__ = ["DPGANTrainer"]
 
@@ -27,7 +28,17 @@ class DPGANTrainer(GANTrainer):
 
     During the critic step the generator runs in eval mode: batch-norm statistics of the
     batch would otherwise let one record's condition change every other record's fake row.
+
+    Randomness: the Poisson sampling, every draw of the critic step (conditions, fake rows,
+    interpolation weights, dropout masks) and the DP-SGD noise come from ``secret``, a
+    generator seeded from the system's secure source and never stored
+    (:mod:`tabgan.privacy.randomness`); ``secure_mode`` adds Opacus's defence against
+    floating-point attacks on the noise. ``generator`` (seeded by ``random_state``) drives
+    only the generator steps, whose draws read no record. The history reports no critic
+    loss: it is a mean over real rows, not noised.
     """
+
+    reports_critic_loss = False
 
     def __init__(
         self,
@@ -41,6 +52,7 @@ class DPGANTrainer(GANTrainer):
         noise_multiplier: float,
         max_grad_norm: float,
         sample_rate: float,
+        expected_batch: int,
         secure_mode: bool = False,
         marginals: torch.Tensor | None = None,
     ):
@@ -56,7 +68,9 @@ class DPGANTrainer(GANTrainer):
         self.prior = prior  # conditions from the private counts, for the generator step
         self.sample_rate = sample_rate
         self.max_grad_norm = max_grad_norm
-        self.expected_batch = max(1, round(sample_rate * sampler.n_rows))
+        # A public constant (from the released row count), never the real number of rows.
+        self.expected_batch = max(1, int(expected_batch))
+        self.secret = secret_torch_generator(device)
         # Distributed: each rank divides its share by E / N, the ranks' results are summed
         # and divided by N: (sum of clipped gradients + noise) / E, as on one process.
         optimizer = (DistributedDPOptimizerFastGradientClipping if self.world > 1
@@ -68,14 +82,15 @@ class DPGANTrainer(GANTrainer):
             expected_batch_size=self.expected_batch / self.world if self.world > 1
             else self.expected_batch,
             loss_reduction="mean",
-            generator=None if secure_mode else generator,
+            generator=self.secret,
             secure_mode=secure_mode,
         )
         self.steps_taken = 0
 
     def critic_step(self, batch: int) -> torch.Tensor:
+        secret = self.secret
         rows, condition = self.sampler.anchored_batch(
-            self.sample_rate, self.rng, shard=(distributed.rank(), self.world)
+            self.sample_rate, secret, shard=(distributed.rank(), self.world)
         )
         n = len(rows)
         self.c_opt.zero_grad(set_to_none=True)
@@ -83,30 +98,29 @@ class DPGANTrainer(GANTrainer):
         if n > 0:
             self.generator.eval()
             with torch.no_grad():
-                z = self.noise(n)
+                z = self.noise(n, secret)
                 if condition is not None:
                     z = torch.cat([z, condition.vector], dim=1)
-                fake = self.activation(self.generator(z), self.rng)
+                fake = self.activation(self.generator(z), secret)
             self.generator.train()
             real = self.sampler.data.dense(rows)
             if condition is not None:
                 fake = torch.cat([fake, condition.vector], dim=1)
                 real = torch.cat([real, condition.vector], dim=1)
-            alpha = torch.rand(n, 1, generator=self.rng, device=self.device)
+            alpha = torch.rand(n, 1, generator=secret, device=self.device)
             clipped = clip_and_sum(
                 self.critic, real, fake, alpha, self.config.gp_lambda, self.max_grad_norm,
-                generator=self.rng,
+                generator=secret,
             )
             for name, p in params.items():
                 p.grad = clipped.grads[name].to(p.dtype)
-            loss = clipped.losses.sum() / self.expected_batch
         else:  # an empty Poisson batch still takes a (pure-noise) step
             for p in params.values():
                 p.grad = torch.zeros_like(p)
-            loss = torch.zeros((), device=self.device)
         self.c_opt.step()
         self.steps_taken += 1
-        return loss.detach()
+        # The loss over real rows is not noised, so it is not reported (see the history).
+        return torch.zeros((), device=self.device)
 
     def _generator_batch(self, batch: int):
         condition = self.prior.train_condition(batch, self.rng)

@@ -298,8 +298,9 @@ def training(section: dict | None) -> Plot | None:
     marker = "o" if len(epochs) <= 30 else None
     losses.plot(epochs, series("generator_loss"), color=SYNTHETIC, marker=marker,
                 markersize=3, label="generator")
-    losses.plot(epochs, series("critic_loss"), color=REAL, marker=marker, markersize=3,
-                label="critic")
+    if section.get("critic_loss"):  # not under DP: a mean over real rows, not noised
+        losses.plot(epochs, series("critic_loss"), color=REAL, marker=marker, markersize=3,
+                    label="critic")
     losses.set_title("losses", fontsize=10)
     losses.legend(fontsize=8)
     coverage.plot(epochs, series("mode_coverage"), color=HOLDOUT, marker=marker, markersize=3)

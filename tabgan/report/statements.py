@@ -33,12 +33,15 @@ def guarantee(ledger, *, model_given: bool) -> dict:
         }
     eps, delta = float(ledger.epsilon), float(ledger.delta)
     odds = math.exp(eps) if eps < 700 else math.inf
+    noisy = getattr(ledger, "row_count", "exact") == "noisy"
+    table = (f"training table (about {ledger.n_rows:,} rows, a noisy count)" if noisy
+             else f"{ledger.n_rows:,}-row training table")
     statement = (
         f"The released model and every table sampled from it satisfy ({eps:.3f}, "
-        f"{delta:.3g})-differential privacy for every row of the {ledger.n_rows:,}-row "
-        f"training table: whatever anyone learns from them, their odds of telling whether a "
-        f"given row was in the table change by a factor of at most e^epsilon = {odds:.3g}, "
-        f"except with probability delta = {delta:.3g}."
+        f"{delta:.3g})-differential privacy for every row of the {table}: whatever anyone "
+        f"learns from them, their odds of telling whether a given row was in the table "
+        f"change by a factor of at most e^epsilon = {odds:.3g}, except with probability "
+        f"delta = {delta:.3g}."
     )
     covers = [
         "Every single row of the training table, whatever it holds: whether it was used, and "
@@ -52,7 +55,9 @@ def guarantee(ledger, *, model_given: bool) -> dict:
     not_covered = [
         "People with several rows: the guarantee is per row, so a person with k rows is "
         "protected at about k times epsilon.",
-        "The table's schema (column names and types) and its number of rows.",
+        "The table's schema (column names, kinds, dtypes and date formats)"
+        + ("; its number of rows is covered: it was released as a noisy count." if noisy
+           else " and its number of rows."),
         "Facts the metadata declared public, which the model used without paying for them"
         + (f": {', '.join(public)}." if public else " (none were declared)."),
         "Settings tuned on the same real data: every trial run spends privacy that the "

@@ -36,11 +36,17 @@ _INFERRED_FAMILY = {
 }
 
 
-def check_table(data: pd.DataFrame, *, allow_all_null: bool = False) -> None:
+def check_table(data: pd.DataFrame, *, allow_all_null: bool = False,
+                private: bool = False) -> None:
     """Raise a typed error for input no synthesizer can learn from.
 
     ``allow_all_null`` accepts columns that hold only nulls: a batch to encode with a
     fitted transformer may have them (one row with a null), a table to learn from may not.
+
+    ``private`` (differential privacy) checks the table's shape alone and reads no value:
+    a refusal decided by one record (a column null but for one row, one infinite value,
+    one value of another type) would itself reveal that record. The private statistics
+    handle such values by rule instead (see :mod:`tabgan.privacy.preprocessing`).
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(data).__name__}.")
@@ -54,6 +60,8 @@ def check_table(data: pd.DataFrame, *, allow_all_null: bool = False) -> None:
             f"column name(s) {', '.join(dupes)} appear more than once; rename them so every "
             "column has its own name."
         )
+    if private:
+        return
     for name in data.columns:
         series = data[name]
         if series.isna().all():

@@ -89,14 +89,16 @@ def sniff_dialect(path: str | os.PathLike, *, sep: str | None = None,
 
 def read_csv(path: str | os.PathLike, *, sep: str | None = None, decimal: str | None = None,
              encoding: str | None = None, na_values=None,
-             notes: list[str] | None = None) -> pd.DataFrame:
+             notes: list[str] | None = None, text: bool = False) -> pd.DataFrame:
     """Read a CSV file (compressed as its name says) in its given or sniffed dialect.
 
     ``na_values=None`` reads pandas' standard null strings as nulls in every column, and the
     common placeholders (``?``, ``-``, ``unknown``, ... see :mod:`tabgan.table.tokens`) in
     columns of numbers or dates; a list reads exactly its strings (and the empty field) as
     nulls, in every column. Dates written in several formats are parsed into datetimes.
-    What was detected or changed is appended to ``notes``."""
+    What was detected or changed is appended to ``notes``. ``text=True`` reads every column
+    as strings and changes nothing else (no placeholders, no dates); the decimal mark is
+    kept in ``frame.attrs["decimal"]``."""
     dialect = sniff_dialect(path, sep=sep, decimal=decimal, encoding=encoding)
     notes = notes if notes is not None else []
     if na_values is None:
@@ -105,13 +107,16 @@ def read_csv(path: str | os.PathLike, *, sep: str | None = None, decimal: str | 
         tokens = [na_values] if isinstance(na_values, str) else [str(v) for v in na_values]
         nulls = {"keep_default_na": False, "na_values": sorted({*tokens, ""})}
     try:
-        frame = _read(path, dialect, nulls)
+        frame = _read(path, dialect, nulls, text)
     except UnicodeDecodeError as exc:
         if "encoding" not in dialect.sniffed or dialect.encoding not in _UTF8:
             raise _undecodable(path, dialect.encoding, exc) from exc
         dialect = CsvDialect(dialect.sep, dialect.decimal, _fallback(path), dialect.sniffed)
-        frame = _read(path, dialect, nulls)
+        frame = _read(path, dialect, nulls, text)
     notes.append(dialect.describe(path))
+    if text:
+        frame.attrs["decimal"] = dialect.decimal
+        return frame
     if na_values is None:
         frame, found = read_placeholders(frame, decimal=dialect.decimal)
         notes += found
@@ -120,11 +125,12 @@ def read_csv(path: str | os.PathLike, *, sep: str | None = None, decimal: str | 
     return frame
 
 
-def _read(path, dialect: CsvDialect, nulls: dict) -> pd.DataFrame:
+def _read(path, dialect: CsvDialect, nulls: dict, text: bool = False) -> pd.DataFrame:
     try:
         with open_read(path) as handle:
             return pd.read_csv(handle, sep=dialect.sep, decimal=dialect.decimal,
-                               encoding=dialect.encoding, **nulls)
+                               encoding=dialect.encoding, dtype=str if text else None,
+                               **nulls)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{os.fspath(path)!r} is empty; give a CSV file with a header "
                         "row.") from exc

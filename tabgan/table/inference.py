@@ -93,15 +93,18 @@ def schema_column(name: Any, series: pd.Series) -> ColumnMetadata:
     return column
 
 
-def complete(column: ColumnMetadata, series: pd.Series) -> ColumnMetadata:
-    """Fill in the dtype (and the date format) a declared column is restored with."""
+def complete(column: ColumnMetadata, series: pd.Series, *,
+             schema_only: bool = False) -> ColumnMetadata:
+    """Fill in the dtype (and the date format) a declared column is restored with. With
+    ``schema_only`` (differential privacy) nothing is read from the values: a datetime
+    column of strings keeps the format the metadata declares, or none (and is refused)."""
     if column.dtype is None:
         column.dtype = str(series.dtype)
     if column.kind == "categorical" and isinstance(series.dtype, pd.CategoricalDtype):
         column.ordered = bool(series.dtype.ordered)
     if column.kind == "datetime" and pd.api.types.is_datetime64_any_dtype(series):
         column.datetime_format = None  # a format says how date strings read; datetime64 stays
-    elif column.kind == "datetime" and column.datetime_format is None:
+    elif not schema_only and column.kind == "datetime" and column.datetime_format is None:
         column.datetime_format = string_datetime_format(series)
     return column
 
@@ -143,8 +146,10 @@ def check_declared_schema(column: ColumnMetadata, series: pd.Series) -> None:
         problem = (f"column {column.name!r} is declared datetime but is not datetime64; under "
                    "differential privacy its format is not read from the data")
         raise MetadataError(
-            f"{problem}: give its datetime_format in the metadata, or convert it with "
-            "pd.to_datetime.",
+            f"{problem}: give its datetime_format in the metadata (e.g. "
+            f'"{column.name}": {{"kind": "datetime", "datetime_format": "%Y-%m-%d"}}), or '
+            "convert it with pd.to_datetime. A value that does not parse in the declared "
+            "format is then read as a null.",
             cli=f"{problem}: give its datetime_format in the --metadata file (e.g. "
                 '"datetime_format": "%Y-%m-%d").',
         )

@@ -51,6 +51,7 @@ def read_table(
     encoding: str | None = None,
     na_values: Iterable[str] | None = None,
     verbose: bool = False,
+    text: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file, chosen by extension (``.csv.gz`` and the like too), or
     from a database URL a ``table`` or the result of a ``query`` (see
@@ -62,7 +63,12 @@ def read_table(
     placeholders (``?``, ``-``, ``unknown``, ...) as nulls in columns of numbers or dates; a
     list reads exactly its strings (and empty fields) as nulls, in every column, and in a
     Parquet file's text columns too. Dates in several formats become datetimes. With
-    ``verbose``, what was detected is printed to stderr."""
+    ``verbose``, what was detected is printed to stderr.
+
+    ``text=True`` reads every CSV column as strings, pandas' standard null strings as nulls
+    and nothing else read off the values (no placeholders, no dates), for a caller that
+    takes the types from a declared schema (see :mod:`tabgan.table.declared`); the decimal
+    mark is kept in ``frame.attrs["decimal"]``."""
     if sql.is_url(path):
         return sql.read_sql(path, table=table, query=query)
     _file_only(path, table=table, query=query)
@@ -74,7 +80,7 @@ def read_table(
         frame = _read_parquet(path, na_values)
     else:
         frame = read_csv(path, sep=sep, decimal=decimal, encoding=encoding,
-                         na_values=na_values, notes=notes)
+                         na_values=na_values, notes=notes, text=text)
     if verbose:
         for note in notes:
             print(f"tabgan: {note}", file=sys.stderr)

@@ -196,8 +196,12 @@ class Metadata:
         alone, never from the values: bool, category and string columns are categorical,
         integer dtypes integer, float dtypes continuous, datetime64 datetime. Declare
         anything else (a low-cardinality numeric column, date strings) in the metadata.
+        No value is read: no date format is guessed (a datetime column of strings needs
+        its ``datetime_format``), and the checks of the table that read values (a column
+        all null, infinite values, mixed types) are left to rules of the private
+        statistics, since a refusal decided by one record would reveal it.
         """
-        check_table(data)
+        check_table(data, private=schema_only)
         given = coerce_metadata(metadata)
         if given is not None:
             given.check_names_in(data)
@@ -213,9 +217,10 @@ class Metadata:
             series = data[name]
             declared = given[name] if given is not None and name in given else None
             if declared is not None:
-                column = complete(declared, series)
+                column = complete(declared, series, schema_only=schema_only)
             elif name in discrete:
-                column = complete(ColumnMetadata(name, "categorical"), series)
+                column = complete(ColumnMetadata(name, "categorical"), series,
+                                  schema_only=schema_only)
             elif schema_only:
                 column = schema_column(name, series)
             else:

@@ -87,7 +87,9 @@ def _fit_worker(rank: int, world: int, port: int, epsilon, out: str) -> None:
         "generator": flat(model.generator_).tolist(),
         "critic": flat(trainer.critic).tolist(),
         "epochs": len(model.history_),
-        "history": model.history_[["generator_loss", "critic_loss"]].to_numpy().tolist(),
+        # under DP the history has no critic loss (a mean over real rows)
+        "history": model.history_[[c for c in ("generator_loss", "critic_loss")
+                                   if c in model.history_]].to_numpy().tolist(),
         "epsilon": model.privacy_ledger_.epsilon if epsilon else None,
         "sigma": model.privacy_ledger_.mechanisms[-1].noise_multiplier if epsilon else None,
         "sample_ok": bool(model.sample(50)["g"].dropna().isin(["a", "b", "c"]).all()),
@@ -126,12 +128,14 @@ def test_two_gloo_processes_take_the_single_process_steps(tmp_path):
 
 def test_two_gloo_processes_account_the_single_process_epsilon(tmp_path):
     single, r0, r1 = _run(tmp_path, 3.0)
-    for r in (r0, r1):
-        assert r["epsilon"] == pytest.approx(single["epsilon"], rel=1e-12)
-        assert r["sigma"] == pytest.approx(single["sigma"], rel=1e-12)
-        assert r["steps"]["critic"] == single["steps"]["critic"] == 12
+    # Every run releases its own noisy row count (from its own secret noise), so the
+    # single process and the pair differ; the two ranks share one release and one ledger.
+    assert r0["epsilon"] == r1["epsilon"] and r0["sigma"] == r1["sigma"]
+    assert r0["steps"]["critic"] == r1["steps"]["critic"]
+    for r in (single, r0, r1):
+        assert r["epsilon"] <= 3.0
+        assert r["steps"]["critic"] in (9, 12, 15)  # 3 epochs of round(n / 100) steps
         assert r["sample_ok"]
-    assert single["epsilon"] <= 3.0
     # the private optimizer reduced the noisy clipped gradients: critics stay identical
     assert np.allclose(r0["critic"], r1["critic"], atol=1e-6)
     assert np.allclose(r0["generator"], r1["generator"], atol=1e-6)

@@ -79,4 +79,11 @@ def test_delta_must_be_below_one_over_n():
     with pytest.raises(PrivacyError, match="1/n"):
         check_delta(1e-3, 1000)
     check_delta(default_delta(1000), 1000)
-    assert default_delta(1000) == pytest.approx(1000**-1.1)
+
+
+@pytest.mark.parametrize("n, delta", [(100, 1e-6), (3000, 1e-6), (100_000, 1e-6),
+                                      (1_000_000, 1e-7), (32_561_000, 1 / 325_610_000)])
+def test_the_default_delta_is_small_by_any_reading(n, delta):
+    # min(1e-6, 1/(10 n)): at n = 3000 the old 1/n^1.1 was only 2.2x below 1/n
+    assert default_delta(n) == pytest.approx(delta)
+    assert default_delta(n) <= 1e-6 and default_delta(n) <= 0.1 / n

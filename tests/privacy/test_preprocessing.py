@@ -23,17 +23,21 @@ def _frame(n=400, seed=0):
 PUBLIC = {
     "columns": {
         "age": {"kind": "integer", "bounds": [18, 90]},
-        "income": {"kind": "continuous", "bounds": [0, 1e6]},
+        "income": {"kind": "continuous", "bounds": [0, 1e6], "nullable": False},
         "city": {"kind": "categorical", "categories": ["a", "b", "c", "d"]},
     }
 }
 
 
+def _release(frame, meta, epsilon, seed=0):
+    release = private_statistics(frame, meta, epsilon=epsilon, delta=1e-6, accountant="rdp",
+                                 rng=np.random.default_rng(seed), n_rows=len(frame))
+    return release.statistics, release.mechanisms, release.public
+
+
 def _private_fit(frame, seed=0):
     meta = Metadata.infer(frame, metadata=PUBLIC, schema_only=True)
-    stats, mechanisms, public = private_statistics(
-        frame, meta, epsilon=1.0, delta=1e-6, accountant="rdp", rng=np.random.default_rng(seed),
-    )
+    stats, mechanisms, public = _release(frame, meta, 1.0, seed)
     return TableTransformer(random_state=0).fit_statistics(meta, stats), stats, mechanisms, public
 
 
@@ -59,10 +63,7 @@ def test_unreleased_values_become_missing_and_no_unseen_error():
     frame = _frame()
     frame.loc[:2, "city"] = "rare-town"
     meta = Metadata.infer(frame, schema_only=True)
-    stats, mechanisms, _ = private_statistics(
-        frame, meta, epsilon=0.5, delta=1e-6, accountant="rdp",
-        rng=np.random.default_rng(0),
-    )
+    stats, mechanisms, _ = _release(frame, meta, 0.5)
     tt = TableTransformer(random_state=0).fit_statistics(meta, stats)
     assert "rare-town" not in tt.categories("city")
     assert any(m.extra_delta > 0 for m in mechanisms)
@@ -80,10 +81,7 @@ def test_private_marginals_follow_the_spans_and_the_noisy_statistics():
     frame = _frame(2000)
     frame.loc[:99, "income"] = np.nan
     meta = Metadata.infer(frame, schema_only=True)
-    stats, _, _ = private_statistics(
-        frame, meta, epsilon=2.0, delta=1e-6, accountant="rdp",
-        rng=np.random.default_rng(0),
-    )
+    stats, _, _ = _release(frame, meta, 2.0)
     tt = TableTransformer(random_state=0).fit_statistics(meta, stats)
     marginals = tt.slot_marginals(stats)
     soft = [s.dim for s in tt.layout_.spans if s.activation == "softmax"]

@@ -1,0 +1,195 @@
+"""A numeric column's range and shape from two noisy histograms.
+
+Everything here after the noise is post-processing of the two releases (and of the noisy
+row count); none of it reads a value.
+
+1. **Range** (:func:`coarse_range`): a histogram on a data-independent logarithmic grid,
+   ``0`` and ``+-10^(k/r)`` from 1e-3 to 1e15, with ``r = 4`` bins per decade, or ``r = 8``
+   when the noisy count is large against the noise (a finer grid only pays when its bins
+   still hold many records). Bins whose noisy count clears a threshold that pure noise
+   crosses in fewer than 0.1% of fits (over all bins together) mark where the values are
+   (and blocks of four bins that clear it, for a tail too spread out for any one bin);
+   the span grows from them through neighbouring bins above 2.5 noise standard deviations,
+   and is widened by a factor 10^(1/4) on each side, so that tails too thin to stand out
+   are kept rather than clipped. A lower end more
+   than a decade below the upper end (values spread over more than a decade) is taken to
+   zero, and likewise for negative values: the log grid cannot see how close to zero such
+   values come (datetimes excepted: their zero is an arbitrary epoch).
+2. **Shape** (:func:`fine_edges`, :func:`refine`, :func:`denoise`): a histogram of 100
+   equal bins over that range (one bin per integer for integer columns of a small range).
+   Its blocks of 1, 2, 5 or 10 bins are found the same way (grown from blocks above the
+   0.1% threshold through blocks above 2.5 standard deviations); at the finest block size
+   whose blocks hold 97% of the column's released count of values (give or take the
+   noise), the range
+   shrinks to them (plus a tenth of their span, at least one block, on each side), but not
+   inside the span of the coarse histogram's significant bins unless those blocks are
+   compact (a tenth of the range or less): a narrow column in a wide coarse range comes
+   back narrow, a spread-out one keeps what the coarse release saw. Where no block size
+   accounts for 99% of the values, the noise is too large to tell where the tails end, and
+   the coarse range stays. The shape the mixture is fitted to
+   keeps each bin at the finest scale where its block is significant, so that the noise
+   floor of the empty bins does not spread synthetic values over the whole range.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ndtri
+
+__all__ = [
+    "HISTOGRAM_BINS",
+    "coarse_edges",
+    "coarse_range",
+    "fine_edges",
+    "refine",
+    "denoise",
+    "significance",
+]
+
+HISTOGRAM_BINS = 100  # bins of the shape histogram
+_DECADES = (-3, 15)  # |x| from 1e-3 to 1e15 (datetimes in seconds are ~1e9)
+_FINE_GRID_SNR = 100.0  # noisy rows per noise unit above which the range grid has 8 bins a decade
+_BLOCKS = (1, 2, 5, 10)
+_COVERED = 0.97  # share of the values the significant blocks must hold for the range to shrink
+_COMPACT = 0.1  # significant blocks within this share of the bins may cut into the core
+_FALSE_ALARM = 0.05  # chance that pure noise clears a threshold anywhere in a histogram
+_SEED_ALARM = 1e-3  # ... for the bins the range grows from
+_GROW = 2.5  # noise standard deviations a neighbouring bin needs to join them
+
+
+def significance(count: int) -> float:
+    """Threshold, in noise standard deviations, that ``count`` bins of pure noise all stay
+    under except in 5% of releases (the normal's inverse survival function)."""
+    return float(-ndtri(_FALSE_ALARM / max(count, 1)))
+
+
+def coarse_edges(per_decade: int = 4) -> np.ndarray:
+    """Data-independent edges: 0 and +-10^(k/per_decade) for |x| from 1e-3 to 1e15."""
+    low, high = _DECADES
+    k = np.arange(low * per_decade, high * per_decade + 1)
+    powers = 10.0 ** (k / per_decade)
+    return np.concatenate([-powers[::-1], [0.0], powers])
+
+
+def coarse_per_decade(n_rows: float, sigma: float) -> int:
+    """Bins per decade of the range histogram: 8 when the noisy count is large against
+    the noise, else 4."""
+    return 8 if math.isfinite(sigma) and n_rows >= _FINE_GRID_SNR * sigma else 4
+
+
+def coarse_range(noisy: np.ndarray, edges: np.ndarray, sigma: float, per_decade: int, *,
+                 to_zero: bool = True) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (low, high) range from the noisy coarse histogram (see the module docstring),
+    and its core: the span of the significant bins alone, before widening. ``to_zero=False``
+    (datetimes, whose zero is an arbitrary epoch) never takes an end to zero."""
+    widen = max(1, per_decade // 4)  # one quarter decade
+    # tails spread out over half a decade (a decade on the coarser grid) count too
+    first, last = _grown(noisy, sigma, widen, block=4)
+    core = low, high = float(edges[first]), float(edges[last + 1])
+    # An end at zero stays there: the bin [0, 1e-3) holds the zeros, and no negative value
+    # stood out below it (likewise for non-positive values).
+    if to_zero and 0 <= low <= high / 10:
+        low = 0.0
+    elif not (to_zero and low == 0):
+        low = float(edges[max(first - widen, 0)])
+    if to_zero and 0 >= high >= low / 10:
+        high = 0.0
+    elif not (to_zero and high == 0):
+        high = float(edges[min(last + 1 + widen, len(edges) - 1)])
+    return (low, high), (max(core[0], low), min(core[1], high))
+
+
+def _grown(noisy: np.ndarray, sigma: float, gap: int, block: int = 0) -> tuple[int, int]:
+    """First and last bin of the values: the bins that pure noise clears in fewer than
+    0.1% of releases (the seeds; the fullest bin when none does), grown outwards through
+    bins above 2.5 noise standard deviations with gaps of at most ``gap`` bins. A lone
+    false alarm far from the values is then all but impossible, and thin tails next to
+    them are still seen. With ``block``, blocks of that many bins outside this span that
+    clear the same threshold (a tail too spread out for any single bin) extend it to their
+    farthest bin above one standard deviation."""
+    alarm = float(-ndtri(_SEED_ALARM / len(noisy)))
+    seeds = np.flatnonzero(noisy > sigma * alarm)
+    first, last = (int(seeds[0]), int(seeds[-1])) if len(seeds) else (int(np.argmax(noisy)),) * 2
+    above = noisy > _GROW * sigma
+    while (grow := [i for i in range(max(first - gap - 1, 0), first) if above[i]]):
+        first = grow[0]
+    while (grow := [i for i in range(last + 1, min(last + gap + 2, len(noisy))) if above[i]]):
+        last = grow[-1]
+    if block > 1 and block <= len(noisy):
+        starts, sums = _blocks(noisy, block)
+        alarm = float(-ndtri(_SEED_ALARM / len(sums)))
+        for start in starts[sums > sigma * math.sqrt(block) * alarm]:
+            bins = np.arange(start, min(start + block, len(noisy)))
+            if bins[-1] < first or bins[0] > last:  # a tail outside the span
+                some = bins[noisy[bins] > sigma]
+                some = some if len(some) else bins
+                first, last = min(first, int(some[0])), max(last, int(some[-1]))
+    return first, last
+
+
+def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
+    """Edges of the shape histogram over [low, high]: one bin per integer for an integer
+    column of at most HISTOGRAM_BINS values, else HISTOGRAM_BINS equal bins."""
+    if high <= low:
+        high = low + 1.0
+    if kind == "integer" and math.ceil(high) - math.floor(low) + 1 <= HISTOGRAM_BINS:
+        return np.arange(math.floor(low), math.ceil(high) + 2) - 0.5
+    return np.linspace(low, high, HISTOGRAM_BINS + 1)
+
+
+def _blocks(noisy: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.arange(0, len(noisy), size)
+    return starts, np.add.reduceat(noisy, starts)
+
+
+def refine(noisy: np.ndarray, edges: np.ndarray, sigma: float, n_values: float,
+           count_sigma: float = 0.0,
+           core: tuple[float, float] | None = None) -> tuple[float, float]:
+    """The range shrunk to the significant blocks of the shape histogram, at the finest
+    block size whose significant blocks hold 97% of ``n_values`` (the released count of
+    non-null values, whose noise has standard deviation ``count_sigma``), give or take one
+    standard deviation of the noise in that comparison;
+    the full range of ``edges`` when no block size does. Unless those blocks are compact
+    (a quarter of the range or less: a narrow column in a wide coarse range), the range
+    keeps the coarse histogram's ``core``, where values were seen to be: spread-out
+    columns, heavy tails above all, lose nothing that the coarse release saw."""
+    m = len(noisy)
+    for size in _BLOCKS:
+        if size > m:
+            break
+        starts, sums = _blocks(noisy, size)
+        if not np.any(sums > sigma * math.sqrt(size) * float(-ndtri(_SEED_ALARM / len(sums)))):
+            continue
+        first, last = _grown(sums, sigma * math.sqrt(size), 1)
+        spread = min(starts[last] + size, m) - starts[first]  # bins
+        # one standard deviation of the comparison's noise: the count's and the blocks'
+        slack = math.hypot(count_sigma, sigma * math.sqrt(spread))
+        if sums[first : last + 1].sum() < _COVERED * n_values - slack:
+            continue
+        margin = max(1, math.ceil(0.1 * (last - first + 1)))
+        a, b = max(first - margin, 0), min(last + margin, len(sums) - 1)
+        low, high = float(edges[starts[a]]), float(edges[min(starts[b] + size, m)])
+        if core is not None and spread > _COMPACT * m:
+            low, high = min(low, core[0]), max(high, core[1])
+        return low, high
+    return float(edges[0]), float(edges[-1])
+
+
+def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    """Non-negative bin weights from a noisy histogram: each bin keeps the mean of its
+    block at the finest block size (1, 2, 5, 10) where that block is significant, and 0
+    where none is (all zeros when nothing stands out of the noise)."""
+    out = np.full(len(noisy), np.nan)
+    for size in _BLOCKS:
+        if size > len(noisy):
+            break
+        starts, sums = _blocks(noisy, size)
+        significant = sums > sigma * math.sqrt(size) * significance(len(sums))
+        for start, total, keep in zip(starts, sums, significant, strict=True):
+            block = slice(start, start + size)
+            if keep:
+                fill = np.isnan(out[block])
+                out[block][fill] = total / size
+    return np.nan_to_num(out, nan=0.0)
