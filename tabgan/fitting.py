@@ -4,20 +4,13 @@ parts that both ``fit`` and ``load`` go through.
 A fit walks down the stages once: the metadata (:mod:`tabgan.table`), the statistics the
 encoder is fitted to, the encoded table (:mod:`tabgan.encoding`), the sampler and the
 trainer (:mod:`tabgan.gan`). The private and the public fit differ only in where their
-statistics come from, which a *plan* says:
-
-- :class:`PublicPlan`: kinds inferred from the values, statistics read off the data as it
-  is, marginals and condition counts of the encoded rows, the plain trainer;
-- :class:`PrivatePlan`: kinds from the schema alone, statistics released by
-  :mod:`tabgan.privacy.preprocessing`, private marginals and counts, DP-SGD on the critic,
-  and a :class:`~tabgan.privacy.ledger.PrivacyLedger` of everything spent.
+statistics come from, which a *plan* says (:mod:`tabgan.plans`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,35 +31,16 @@ from tabgan.gan.model import Generator
 from tabgan.gan.progress import ProgressBar
 from tabgan.gan.runtime import draw_seed, rank_seed, resolve_device, torch_seeded
 from tabgan.gan.sampler import ConditionalSampler
-from tabgan.gan.train import EpochRecord, GANTrainer
-from tabgan.privacy import accounting
-from tabgan.privacy.dp_train import DPGANTrainer
-from tabgan.privacy.ledger import Mechanism, PrivacyLedger, advise_bounds
-from tabgan.privacy.preprocessing import (
-    PrivateRelease,
-    plan_queries,
-    private_statistics,
-    query_count,
-    release_row_count,
-)
-from tabgan.privacy.randomness import (
-    FloatSafeNormal,
-    secret_numpy_rng,
-    shared_secret_numpy_rng,
-)
-from tabgan.privacy.recipe import dp_recipe
-from tabgan.privacy.release import release_from_dict, release_to_dict
+from tabgan.gan.train import EpochRecord
+from tabgan.plans import PrivatePlan, PublicPlan
+from tabgan.privacy.ledger import PrivacyLedger
 from tabgan.serialize import ModelState, inconsistent
-from tabgan.settings import check_private, gan_config, private_params
+from tabgan.settings import gan_config
 from tabgan.table.checks import check_fit_rows
 from tabgan.table.constraint_set import ConstraintSet
-from tabgan.table.inference import warn_if_many_categories
-from tabgan.table.metadata import Metadata
 
 __all__ = ["Fitted", "FitResult", "assemble", "build_generator", "fit_model", "restore"]
 
-# The two-way marginal term is left out beyond this many softmax positions ((P, P) floats).
-MAX_PAIR_POSITIONS = 4096
 
 
 @dataclass
@@ -132,176 +106,6 @@ class FitResult:
     memory: MemoryEstimate
     seconds: float
     ledger: PrivacyLedger | None = None
-
-
-# ---------------------------------------------------------------------- plans
-class PublicPlan:
-    """A fit without DP: everything is read off the data as it is."""
-
-    def __init__(self, params: dict[str, Any], seed: int):
-        self.params = params
-        self.seed = seed
-
-    def metadata(self, data, discrete_columns, metadata) -> Metadata:
-        meta = Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata)
-        for column in meta.columns:  # categories copied out of the data: say so
-            warn_if_many_categories(column, data[column.name])
-        return meta
-
-    def transformer(self) -> TableTransformer:
-        return _transformer(self.params, random_state=self.seed + 1)
-
-    def fit_encoder(self, data, meta, transformer, release=None) -> None:
-        self.n_rows = len(data)
-        transformer.fit_exact(data, meta)
-
-    def release(self) -> None:
-        return None  # nothing to keep: the statistics are read off the data again
-
-    def adjust(self, config: GANConfig) -> None:
-        pass
-
-    def trainer(self, config, transformer, encoded, *, device, rng) -> GANTrainer:
-        layout = transformer.layout_
-        sampler = ConditionalSampler.from_data(encoded, layout,
-                                               log_frequency=config.log_frequency)
-        # The one-way marginals of the encoded rows at every softmax position, and the
-        # two-way ones of every two softmax spans (while they fit in memory).
-        positions = list(layout.softmax_positions)
-        means = encoded.column_means()[positions]
-        pairs = (encoded.co_occurrence(positions)
-                 if config.pair_weight > 0 and len(positions) <= MAX_PAIR_POSITIONS else None)
-        self.counts = sampler.counts
-        return GANTrainer(config, layout, sampler, device=device, generator=rng,
-                          marginals=means, present=means > 0, pairs=pairs)
-
-    def steps_per_epoch(self, config: GANConfig) -> int:
-        return max(1, self.n_rows // config.batch_size)
-
-    def ledger(self, trainer) -> None:
-        return None
-
-
-class PrivatePlan:
-    """A fit under differential privacy: kinds from the schema, a noisy row count, the DP
-    recipe for the settings left at their defaults, statistics released by Gaussian
-    mechanisms, DP-SGD on the critic; every mechanism goes in the ledger. Every noise and
-    sampling draw comes from a secret generator (:mod:`tabgan.privacy.randomness`), never
-    from the seed."""
-
-    def __init__(self, params: dict[str, Any], seed: int):
-        check_private(params)
-        self.params = params  # the recipe sets pac 1: one record per clipped sample
-        self.seed = seed
-
-    def metadata(self, data, discrete_columns, metadata) -> Metadata:
-        return Metadata.infer(data, discrete_columns=discrete_columns, metadata=metadata,
-                              schema_only=True)
-
-    def transformer(self) -> TableTransformer:
-        return _transformer(self.params, random_state=self.seed + 2)
-
-    def fit_encoder(self, data, meta, transformer, release=None) -> None:
-        """Release the row count and the statistics, or, resuming, take the ``release`` of
-        the checkpoint: released once, never spent twice."""
-        p, epsilon = self.params, float(self.params["epsilon"])
-        if release is not None:
-            state = release_from_dict(release)
-            self.n_rows, self.delta, self.delta_rule = (state["n_rows"], state["delta"],
-                                                        state["delta_rule"])
-            self.params, self.recipe = private_params(p, state["recipe"])
-            self.released, self.mechanisms = state["released"], state["mechanisms"]
-        else:
-            self._release(data, meta, p, epsilon)
-        self.statistics = self.released.statistics
-        # The encoder's draws of each record's mode are secret too.
-        transformer.fit_statistics(meta, self.statistics, rng=secret_numpy_rng())
-
-    def _release(self, data, meta, p, epsilon) -> None:
-        rng = shared_secret_numpy_rng()
-        if p["secure_mode"]:
-            rng = FloatSafeNormal(rng)
-        # n is released first: delta, the recipe, the sampling rate and the steps read the
-        # noisy count, never the exact one.
-        self.n_rows, count = release_row_count(data, epsilon, rng)
-        given = p["delta"] is not None
-        self.delta = float(p["delta"]) if given else accounting.default_delta(self.n_rows)
-        accounting.check_delta(self.delta, self.n_rows)
-        plans = plan_queries(meta)
-        recipe = dp_recipe(n_rows=self.n_rows, n_columns=len(plans), epsilon=epsilon,
-                           delta=self.delta, queries=query_count(plans),
-                           accountant=p["accountant"])
-        self.params, self.recipe = private_params(p, recipe)
-        self.released: PrivateRelease = private_statistics(
-            data, meta, epsilon=self.params["preprocessing_share"] * epsilon,
-            delta=self.delta, accountant=p["accountant"], rng=rng, n_rows=self.n_rows,
-            fixed=[count],
-        )
-        self.mechanisms = [count, *self.released.mechanisms]
-        self.delta_rule = "given" if given else accounting.DEFAULT_DELTA_RULE
-        advice = [*self.released.notes, advise_bounds(self.released.estimated_ranges)]
-        if any(advice) and distributed.is_writer():
-            warnings.warn("\n".join(a for a in advice if a), UserWarning, stacklevel=5)
-
-    def release(self) -> dict:
-        return release_to_dict(n_rows=self.n_rows, delta=self.delta, delta_rule=self.delta_rule,
-                               recipe=self.recipe, released=self.released,
-                               mechanisms=self.mechanisms)
-
-    def adjust(self, config: GANConfig) -> None:
-        config.pac = 1  # one record per clipped sample
-
-    def trainer(self, config, transformer, encoded, *, device, rng) -> DPGANTrainer:
-        p = self.params
-        layout = transformer.layout_
-        sampler = ConditionalSampler.from_data(encoded, layout)
-        # Private one-way marginals of every softmax span; a categorical column's are its
-        # noisy category counts. Record-anchored batches condition on categories at their
-        # real frequency: the generator's conditions follow the same private frequencies.
-        per_span = transformer.slot_marginals(self.statistics)
-        self.counts = layout.discrete_rows(per_span)
-        prior = ConditionalSampler(self.counts.to(device), layout, log_frequency=False)
-        self.sample_rate = min(1.0, config.batch_size / self.n_rows)
-        total_steps = config.epochs * self.steps_per_epoch(config) * config.critic_steps
-        ledger_delta = self.delta - sum(m.extra_delta for m in self.mechanisms)
-        self.sigma = accounting.calibrate_noise(
-            target_epsilon=float(p["epsilon"]), delta=ledger_delta,
-            sample_rate=self.sample_rate, steps=total_steps, fixed=self.mechanisms,
-            accountant=p["accountant"],
-        )
-        marginals = layout.position_marginals(per_span) if any(
-            m is not None for m in per_span) else None
-        return DPGANTrainer(
-            config, layout, sampler, prior, device=device, generator=rng,
-            noise_multiplier=self.sigma, max_grad_norm=p["max_grad_norm"],
-            sample_rate=self.sample_rate, expected_batch=config.batch_size,
-            secure_mode=p["secure_mode"], marginals=marginals,
-        )
-
-    def steps_per_epoch(self, config: GANConfig) -> int:
-        return max(1, round(1 / min(1.0, config.batch_size / self.n_rows)))
-
-    def ledger(self, trainer: DPGANTrainer) -> PrivacyLedger:
-        p = self.params
-        sgd = Mechanism("training", "critic DP-SGD", self.sigma, self.sample_rate,
-                        trainer.steps_taken)
-        return PrivacyLedger(
-            target_epsilon=float(p["epsilon"]), delta=self.delta, accountant=p["accountant"],
-            mechanisms=[*self.mechanisms, sgd], max_grad_norm=float(p["max_grad_norm"]),
-            expected_batch_size=trainer.expected_batch, n_rows=self.n_rows,
-            secure_mode=bool(p["secure_mode"]), public=self.released.public,
-            row_count="noisy", delta_rule=self.delta_rule,
-            recipe={k: list(v) if isinstance(v, tuple) else v for k, v in self.recipe.items()},
-            estimated_ranges=self.released.estimated_ranges, notes=self.released.notes,
-        )
-
-
-def _transformer(params: dict[str, Any], *, random_state: int) -> TableTransformer:
-    return TableTransformer(
-        numeric_encoding=params["numeric_encoding"], numeric_bins=params["numeric_bins"],
-        max_modes=params["max_modes"], max_fit_rows=params["max_fit_rows"],
-        max_categories=params["max_categories"], random_state=random_state,
-    )
 
 
 # ---------------------------------------------------------------------- the fit

@@ -193,9 +193,13 @@ def check_private(params: dict[str, Any]) -> None:
 _DP_FIXED = {"pac": 1, "log_frequency": False}
 
 
+# The estimator's defaults where they are not GANConfig's.
+_ESTIMATOR_DEFAULTS = {"epochs": None, "preprocessing_share": DEFAULT_PREPROCESSING_SHARE}
+
+
 def _default(name: str) -> Any:
-    if name == "preprocessing_share":
-        return DEFAULT_PREPROCESSING_SHARE
+    if name in _ESTIMATOR_DEFAULTS:
+        return _ESTIMATOR_DEFAULTS[name]
     return next(f.default for f in fields(GANConfig) if f.name == name)
 
 

@@ -32,6 +32,7 @@ STAGES = {
     "tabgan.history": 5,
     "tabgan.fitting": 6,
     "tabgan.sampling": 6,
+    "tabgan.plans": 6,
     "tabgan.synthesizer": 7,
     "tabgan.callbacks": 7,
     "tabgan.augment": 8,
@@ -197,13 +198,13 @@ def test_the_dataframe_goes_down_the_stages_and_never_reaches_the_gan(epsilon):
         if caller != "user":
             assert _stage(callee)[1] <= _stage(caller)[1], (caller, callee, function)
         assert not callee.startswith("tabgan.gan"), (callee, function)
-    # the stages it enters, in order: the facade, the fit, the table, the statistics (exact
-    # or private), the encoder
+    # the stages it enters, in order: the facade, the fit and its plan, the table (metadata
+    # and constraints), the statistics (exact or private), the encoder
     entered = []
     for _, callee, _ in calls:
         stage = _stage(callee)[0]
         if stage not in entered:
             entered.append(stage)
     statistics = ["tabgan.privacy"] if epsilon else []
-    assert entered == ["tabgan.synthesizer", "tabgan.fitting", "tabgan.table", *statistics,
-                       "tabgan.encoding"]
+    assert entered == ["tabgan.synthesizer", "tabgan.fitting", "tabgan.plans", "tabgan.table",
+                       *statistics, "tabgan.encoding"]

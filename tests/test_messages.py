@@ -157,10 +157,11 @@ def test_a_batch_that_is_not_whole_packs_is_said_with_the_reason(mixed_frame,
 
 def test_under_dp_a_batch_is_not_rounded_to_packs(tiny_model_params):
     frame = pd.DataFrame({"x": np.random.default_rng(0).normal(size=600)})
+    public = {"columns": {"x": {"kind": "continuous", "bounds": [-5, 5]}}}  # no range advice
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # pac is 1 under DP: nothing to round
         model = TabGAN(**dict(tiny_model_params, batch_size=45, epochs=1, epsilon=5.0,
-                              delta=1e-4)).fit(frame)
+                              delta=1e-4)).fit(frame, metadata=public)
     assert model.config_.batch_size == 45
 
 

@@ -20,15 +20,22 @@ def test_a_release_through_json_fits_the_same_encoder(table):
     try:
         meta = Metadata.infer(table.frame, metadata=table.metadata, schema_only=True)
         released = private_statistics(table.frame, meta, epsilon=50.0, delta=1e-3,
-                                      accountant="rdp", rng=np.random.default_rng(0))
+                                      accountant="rdp", rng=np.random.default_rng(0),
+                                      n_rows=len(table.frame))
     except TabGANError:  # a table no private fit takes (no category frequent enough)
         return
-    text = json.dumps(release_to_dict(*released), allow_nan=False)
-    statistics, mechanisms, public = release_from_dict(json.loads(text))
-    assert mechanisms == released[1] and public == released[2]
-    first = TableTransformer(random_state=2).fit_statistics(meta, released[0])
+    text = json.dumps(release_to_dict(n_rows=len(table.frame), delta=1e-3, delta_rule="given",
+                                      recipe={"critic_dims": (64, 64)}, released=released,
+                                      mechanisms=released.mechanisms), allow_nan=False)
+    back = release_from_dict(json.loads(text))
+    again_released = back["released"]
+    assert back["mechanisms"] == released.mechanisms and back["n_rows"] == len(table.frame)
+    assert again_released.public == released.public and back["recipe"] == {
+        "critic_dims": (64, 64)}
+    statistics = again_released.statistics
+    first = TableTransformer(random_state=2).fit_statistics(meta, released.statistics)
     again = TableTransformer(random_state=2).fit_statistics(meta, statistics)
     assert json.dumps(first.state_dict()) == json.dumps(again.state_dict())
-    for a, b in zip(first.slot_marginals(released[0]), again.slot_marginals(statistics),
+    for a, b in zip(first.slot_marginals(released.statistics), again.slot_marginals(statistics),
                     strict=True):
         assert (a is None and b is None) or np.array_equal(a, b)
