@@ -44,7 +44,7 @@ from tabgan.table.metadata import Metadata
 __all__ = ["MAX_PAIR_POSITIONS", "PublicPlan", "PrivatePlan"]
 
 # The two-way marginal term is left out beyond this many softmax positions ((P, P) floats).
-MAX_PAIR_POSITIONS = 4096
+MAX_PAIR_POSITIONS = 1024
 
 
 class PublicPlan:

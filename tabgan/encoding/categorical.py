@@ -49,7 +49,7 @@ def _is_scalar(value: Any) -> bool:
 
 def count_values(series: pd.Series, categories: list) -> np.ndarray:
     """How many rows of ``series`` hold each of ``categories`` (None counts the nulls)."""
-    null = series.isna().to_numpy()
+    null = series.isna().to_numpy(copy=True)
     known = [c for c in categories if c is not None]
     codes = _value_index(known).get_indexer(_as_objects(series, null))
     counts = np.bincount(codes[codes >= 0], minlength=len(known)).astype(np.float64)
@@ -150,7 +150,7 @@ class CategoricalCodec:
         the most frequent released category."""
         if not self.strict and pd.api.types.is_object_dtype(series):
             series = series.map(lambda v: v if _is_scalar(v) else None)
-        null = series.isna().to_numpy()
+        null = series.isna().to_numpy(copy=True)
         # get_indexer maps the non-null positions into the known values; _remap takes
         # them to their slot (a pooled value to the bucket's)
         codes = self._remap[self._index.get_indexer(_as_objects(series, null))]

@@ -83,5 +83,5 @@ def numeric_values(series: pd.Series, meta: ColumnMetadata, *,
         return datetimes.to_seconds(series, meta.datetime_format, errors=errors)
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     if errors == "coerce":
-        values[np.isinf(values)] = np.nan
+        values = np.where(np.isinf(values), np.nan, values)
     return values

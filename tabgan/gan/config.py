@@ -29,7 +29,7 @@ class GANConfig:
     dropout: float = 0.5  # critic dropout
     log_frequency: bool = True  # training-by-sampling draws categories by log-frequency
     marginal_weight: float = 1.0  # pull each softmax span's batch mean to its marginal
-    pair_weight: float = 0.0  # pull every two spans' batch joint to their two-way marginal
+    pair_weight: float = 1.0  # pull every two spans' batch joint to their two-way marginal
     generator_ema: float = 0.999  # decay of the generator's weight average (0: off)
     lr_decay: float = 0.0  # share of training over whose end both learning rates decay
     # GPU fast paths (the estimator turns them off on CPU)

@@ -29,6 +29,10 @@ class Condition:
     vector: torch.Tensor  # (B, cond_dim) one-hot of the chosen category
     column: torch.Tensor  # (B,) index of the chosen categorical column
     category: torch.Tensor  # (B,) category index within that column
+    # (B,) importance weight of each row: the category's plain frequency over the
+    # probability it was drawn with, so that weighted batch means estimate the table's
+    # unconditional ones (None: weights of 1).
+    weight: torch.Tensor | None = None
 
 
 class RowIndex:
@@ -95,6 +99,10 @@ class ConditionalSampler:
             train = torch.log1p(self.counts) if log_frequency else self.counts
             self._train_cdf = _cdf(train)
             self._sample_cdf = _cdf(self.counts)
+            # Weight of a row drawn for training on (column, category): its plain share
+            # over its training share (1 for every row without log-frequency).
+            self._train_weight = (_shares(self.counts) / _shares(train).clamp_min(1e-12)
+                                  if log_frequency else None)
         self.rows = rows
 
     @classmethod
@@ -120,13 +128,16 @@ class ConditionalSampler:
         return self.rows.n_rows
 
     # ------------------------------------------------------------------ conditions
-    def _condition(self, column: torch.Tensor, category: torch.Tensor) -> Condition:
+    def _condition(self, column: torch.Tensor, category: torch.Tensor,
+                   weights: torch.Tensor | None = None) -> Condition:
         vector = torch.zeros(len(column), self.cond_dim, device=self.device)
         vector[torch.arange(len(column), device=self.device),
                self.cond_offsets[column] + category] = 1.0
-        return Condition(vector, column, category)
+        weight = None if weights is None else weights[column, category]
+        return Condition(vector, column, category, weight)
 
-    def _draw(self, batch: int, cdf: torch.Tensor, generator: torch.Generator | None) -> Condition:
+    def _draw(self, batch: int, cdf: torch.Tensor, generator: torch.Generator | None,
+              weights: torch.Tensor | None = None) -> Condition:
         column = torch.randint(
             self.n_columns, (batch,), generator=generator, device=self.device
         )
@@ -134,14 +145,14 @@ class ConditionalSampler:
         category = (u > cdf[column]).sum(dim=1).clamp_max(cdf.shape[1] - 1)
         # Never a padding slot or a category of zero weight.
         category = torch.minimum(category, self.sizes.to(self.device)[column] - 1)
-        return self._condition(column, category)
+        return self._condition(column, category, weights)
 
     def train_condition(self, batch: int, generator: torch.Generator | None = None):
         """Training-by-sampling conditions, or None when the table has no categorical
-        column."""
+        column. Under log-frequency each carries its importance weight (``weight``)."""
         if self.n_columns == 0:
             return None
-        return self._draw(batch, self._train_cdf, generator)
+        return self._draw(batch, self._train_cdf, generator, self._train_weight)
 
     def sample_condition(self, batch: int, generator: torch.Generator | None = None):
         """Conditions by plain category frequency, for generation."""
@@ -204,6 +215,11 @@ class ConditionalSampler:
             return self.data.dense(idx)
         rows = self.rows_for(condition.column, condition.category, generator)
         return self.data.dense(rows)
+
+
+def _shares(weights: torch.Tensor) -> torch.Tensor:
+    """Row-wise shares of non-negative weights ``(C, W)``."""
+    return weights / weights.sum(dim=1, keepdim=True).clamp_min(1e-12)
 
 
 def _cdf(weights: torch.Tensor) -> torch.Tensor:

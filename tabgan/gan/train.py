@@ -192,10 +192,11 @@ class GANTrainer:
         with self._autocast():
             condition, raw, fake = self._generator_batch(batch)
             loss = self._generator_loss(raw, fake, condition).float()
+            weight = None if condition is None else condition.weight
             if self._marginals is not None:
-                loss = loss + self.config.marginal_weight * self._marginal_loss(fake)
+                loss = loss + self.config.marginal_weight * self._marginal_loss(fake, weight)
             if self._pairs is not None:
-                loss = loss + self.config.pair_weight * self._pair_loss(fake)
+                loss = loss + self.config.pair_weight * self._pair_loss(fake, weight)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.g_opt.step()
@@ -243,21 +244,37 @@ class GANTrainer:
             for p in self.critic.parameters():
                 p.requires_grad_(True)
 
-    def _marginal_loss(self, fake: torch.Tensor) -> torch.Tensor:
+    def _marginal_loss(self, fake: torch.Tensor, weight: torch.Tensor | None = None
+                       ) -> torch.Tensor:
         """Cross-entropy of the target one-way marginals of the softmax spans (categories,
-        mixture modes, null slots) against the batch's mean outputs, averaged over spans."""
+        modes, bins, null slots) against the batch's mean outputs, averaged over spans.
+
+        ``weight`` is each row's importance weight (its condition's plain frequency over
+        the log-frequency it was drawn by): the weighted batch means estimate the
+        unconditional ones that the targets are, where plain means would hold the
+        over-drawn rare categories' rows, so that honouring the conditions and matching
+        the marginals do not pull apart."""
         lay = self.span_index
-        means = fake[:, lay.soft_index].mean(dim=0)
+        soft = fake[:, lay.soft_index]
+        if weight is None:
+            means = soft.mean(dim=0)
+        else:
+            means = weight @ soft / weight.sum().clamp_min(1e-12)
         target = self._marginals
         per_span = target.new_zeros(lay.n_segments).index_add(0, lay.soft_segment, target)
         spans = (per_span > 0).sum().clamp_min(1)
         return -(target * torch.log(means + 1e-8)).sum() / spans
 
-    def _pair_loss(self, fake: torch.Tensor) -> torch.Tensor:
+    def _pair_loss(self, fake: torch.Tensor, weight: torch.Tensor | None = None
+                   ) -> torch.Tensor:
         """Cross-entropy of the target two-way marginals of every two softmax spans against
-        the batch's, averaged over the pairs of spans."""
+        the batch's (importance-weighted as in :meth:`_marginal_loss`), averaged over the
+        pairs of spans."""
         soft = fake[:, self.span_index.soft_index]  # (B, P)
-        joint = soft.T @ soft / soft.shape[0]  # (P, P)
+        if weight is None:
+            joint = soft.T @ soft / soft.shape[0]  # (P, P)
+        else:
+            joint = (soft * weight[:, None]).T @ soft / weight.sum().clamp_min(1e-12)
         return -(self._pairs * torch.log(joint + 1e-8)).sum() / self._n_pair_blocks
 
     def coverage(self, fake: torch.Tensor) -> torch.Tensor:

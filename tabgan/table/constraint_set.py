@@ -30,7 +30,8 @@ from tabgan.errors import ConstraintError, ConstraintViolationError
 from tabgan.table.conditions import CategoryMatch, ConditionSet
 from tabgan.table.constraint_parsing import parse_constraints
 from tabgan.table.constraint_transforms import Transform, transform_for
-from tabgan.table.constraints import Constraint, FixedCombinations, data_combinations
+from tabgan.table.constraint_values import data_combinations
+from tabgan.table.constraints import Constraint, FixedCombinations
 from tabgan.table.metadata import Metadata
 
 __all__ = ["ConstraintSet", "Sieve"]

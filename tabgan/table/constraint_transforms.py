@@ -33,14 +33,13 @@ from tabgan.errors import ConditionError, ConstraintError
 from tabgan.table import datetimes
 from tabgan.table.columns import ColumnMetadata
 from tabgan.table.conditions import match_category
+from tabgan.table.constraint_values import combination_codes, numbers
 from tabgan.table.constraints import (
     Bounded,
     Constraint,
     FixedCombinations,
     Formula,
     Inequality,
-    combination_codes,
-    numbers,
 )
 
 __all__ = [

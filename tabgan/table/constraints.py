@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from tabgan.errors import ConstraintError
-from tabgan.table import datetimes
 from tabgan.table.columns import bound_to_float, to_json_scalar
+from tabgan.table.constraint_values import combination_codes, numbers
 from tabgan.table.formula import Expression
 
 __all__ = [
@@ -39,11 +39,7 @@ __all__ = [
     "Bounded",
     "Positive",
     "Formula",
-    "numbers",
     "holds_numbers",
-    "objects",
-    "combination_codes",
-    "data_combinations",
 ]
 
 FORMULA_RTOL = 1e-9  # a formula column matches its expression to this relative tolerance
@@ -351,45 +347,3 @@ def holds_numbers(column) -> bool:
     except TypeError:
         return False
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-
-
-def numbers(series: pd.Series, column) -> np.ndarray:
-    """A column's values as float64 (datetimes in epoch seconds), NaN for nulls and for
-    anything that is not a number."""
-    if column.kind == "datetime":
-        return datetimes.to_seconds(series, column.datetime_format, errors="coerce")
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(dtype="float64", na_value=np.nan)
-    return pd.to_numeric(series.astype(object), errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan)
-
-
-def objects(series: pd.Series) -> np.ndarray:
-    """A column's values as an object array, None for nulls."""
-    return np.asarray(series.astype(object).where(series.notna(), None), dtype=object)
-
-
-def combination_codes(frame: pd.DataFrame, columns: tuple, combinations) -> np.ndarray:
-    """The index of each row's combination of ``columns`` among ``combinations`` (-1 for
-    a combination the list lacks). Values match as the one-hot codes match them: by
-    equality, a null only a null."""
-    per_column, per_combo = [], []
-    for j, name in enumerate(columns):
-        domain = pd.Index(list(dict.fromkeys(c[j] for c in combinations)), dtype=object)
-        per_column.append(domain.get_indexer(objects(frame[name])))
-        per_combo.append(domain.get_indexer(pd.Index([c[j] for c in combinations],
-                                                     dtype=object)))
-    known = pd.MultiIndex.from_arrays(per_combo)
-    return np.asarray(known.get_indexer(pd.MultiIndex.from_arrays(per_column)), dtype=np.int64)
-
-
-def data_combinations(frame: pd.DataFrame, columns: tuple) -> tuple:
-    """The combinations of ``columns`` that ``frame`` holds, in the order they first
-    appear, as tuples of JSON scalars."""
-    codes, uniques = [], []
-    for name in columns:
-        code, values = pd.factorize(objects(frame[name]), use_na_sentinel=False)
-        codes.append(code)
-        uniques.append([to_json_scalar(v) for v in values])
-    rows = pd.MultiIndex.from_arrays(codes).unique()
-    return tuple(tuple(uniques[j][c] for j, c in enumerate(row)) for row in rows)

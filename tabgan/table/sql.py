@@ -268,7 +268,7 @@ def _prepare(conn, chunk: pd.DataFrame, table: str, if_exists: str, shown: str):
     target."""
     import sqlalchemy as sa
 
-    from tabgan.table.sql_types import target_for, target_of_column
+    from tabgan.table.sql_targets import target_for, target_of_column
 
     names = _names(chunk)
     exists = sa.inspect(conn).has_table(table)
@@ -302,7 +302,7 @@ def write_sql_chunks(chunks: Iterable[pd.DataFrame], url: str, *, table: str,
     TIMESTAMP, with a time zone where the column has one, datetime64[s] at midnight: DATE,
     text: TEXT). Returns the number of rows written; ``progress(rows)`` is called after
     each chunk."""
-    from tabgan.table.sql_types import python_values
+    from tabgan.table.sql_targets import python_values
 
     _check_arguments(table, if_exists)
     rows = 0

@@ -143,7 +143,8 @@ def arrow_schema(metadata: Metadata | None, frame: pd.DataFrame):
         column = by_name.get(field.name)
         kind = _arrow_type(column) if column is not None else None
         if kind is None:
-            kind = pa.string() if pa.types.is_null(field.type) else field.type
+            text = pa.types.is_null(field.type) or pa.types.is_large_string(field.type)
+            kind = pa.string() if text else field.type  # pandas 3's str: the same type
         fields.append(pa.field(field.name, kind))
     return pa.schema(fields, metadata=inferred.metadata)
 

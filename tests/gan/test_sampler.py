@@ -116,3 +116,33 @@ def test_same_generator_seed_gives_same_batches(table):
     a = sampler.train_condition(100, torch.Generator().manual_seed(7))
     b = sampler.train_condition(100, torch.Generator().manual_seed(7))
     assert torch.equal(a.vector, b.vector)
+
+
+def test_importance_weights_turn_training_batches_into_the_tables_marginals(table):
+    """Rows drawn by log-frequency over-hold rare categories, in the conditioned column and
+    (through the correlations) in the others; weighted by ``condition.weight`` their means
+    are the table's plain marginals in every column."""
+    rng = np.random.default_rng(2)
+    first = rng.choice(3, 4000, p=[0.8, 0.15, 0.05])
+    second = np.where(rng.random(4000) < 0.9, first, rng.choice(3, 4000))  # follows first
+    data = _one_hot_table([first, second], [3, 3])
+    layout = _layout([3, 3])
+    sampler = ConditionalSampler.from_data(data, layout)
+    g = torch.Generator().manual_seed(0)
+    condition = sampler.train_condition(200_000, g)
+    real = sampler.real_batch(condition, 200_000, g)
+    weight = condition.weight
+    assert weight is not None and weight.shape == (200_000,)
+    for column, codes in zip(layout.discrete, (first, second), strict=True):
+        block = real[:, column.start : column.stop]
+        truth = torch.as_tensor(np.bincount(codes, minlength=3) / len(codes), dtype=torch.float)
+        plain = block.mean(dim=0)
+        weighted = weight @ block / weight.sum()
+        assert (plain - truth).abs().max() > 0.1  # the draw is far from the table ...
+        torch.testing.assert_close(weighted, truth, atol=0.01, rtol=0)  # ... the weights not
+
+
+def test_without_log_frequency_every_weight_is_one(table):
+    data, _, sizes = table
+    sampler = ConditionalSampler.from_data(data, _layout(sizes), log_frequency=False)
+    assert sampler.train_condition(100, torch.Generator().manual_seed(0)).weight is None

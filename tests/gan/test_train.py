@@ -48,6 +48,53 @@ def test_marginal_term_targets_the_real_span_means(monkeypatch, mixed_frame,
     assert torch.allclose(per_span, torch.ones(lay.n_segments), atol=1e-5)
 
 
+def test_pair_term_targets_the_real_joint_of_every_two_spans(monkeypatch, mixed_frame,
+                                                            tiny_model_params):
+    off = _fit_and_capture_trainer(monkeypatch, mixed_frame,
+                                   **dict(tiny_model_params, pair_weight=0.0))
+    assert off._pairs is None  # pair_weight=0 turns the term off
+    trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame,
+                                       **dict(tiny_model_params, pair_weight=1.0))
+    lay = trainer.span_index
+    soft = trainer.sampler.data.dense()[:, lay.soft_index]
+    seg = lay.soft_segment
+    joint = soft.T @ soft / len(soft)
+    between = seg[:, None] != seg[None, :]
+    torch.testing.assert_close(trainer._pairs, joint * between, atol=1e-6, rtol=0)
+    # every block of two spans is a joint distribution
+    for a, b in ((0, 1), (lay.n_segments - 2, lay.n_segments - 1)):
+        block = trainer._pairs[seg == a][:, seg == b]
+        assert abs(float(block.sum()) - 1.0) < 1e-5
+    # the real rows themselves are the term's minimum: shuffling one span's column
+    # against the others keeps every one-way marginal and scores worse
+    table = trainer.sampler.data.dense()
+    span = lay.soft_index[seg == 0]
+    shuffled = table.clone()
+    order = torch.randperm(len(table), generator=torch.Generator().manual_seed(0))
+    shuffled[:, span] = table[order][:, span]
+    assert len(span) > 1
+    assert float(trainer._pair_loss(shuffled)) > float(trainer._pair_loss(table)) + 1e-4
+
+
+def test_pair_term_weights_log_frequency_batches_back_to_the_table(monkeypatch, mixed_frame,
+                                                                  tiny_model_params):
+    """A real batch drawn by training-by-sampling, importance-weighted, scores the pair
+    term of the whole table; unweighted it scores worse (it over-holds rare categories)."""
+    trainer = _fit_and_capture_trainer(monkeypatch, mixed_frame,
+                                       **dict(tiny_model_params, pair_weight=1.0))
+    g = torch.Generator().manual_seed(0)
+    condition = trainer.sampler.train_condition(50_000, g)
+    batch = trainer.sampler.real_batch(condition, 50_000, g)
+    lay = trainer.span_index
+    table = trainer.sampler.data.dense()
+    best = float(trainer._pair_loss(table))
+    weighted = float(trainer._pair_loss(batch, condition.weight))
+    plain = float(trainer._pair_loss(batch))
+    assert condition.weight is not None and lay.n_segments > 1
+    assert abs(weighted - best) < 0.02 * abs(best)
+    assert plain - best > 2 * (weighted - best)
+
+
 def test_generator_weight_average_is_what_samples(monkeypatch, mixed_frame, tiny_model_params):
     captured = {}
     original_step = GANTrainer.generator_step
