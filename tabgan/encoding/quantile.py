@@ -37,7 +37,7 @@ from tabgan.table.columns import ColumnMetadata
 
 __all__ = ["QuantileCodec", "DEFAULT_BINS", "MAX_STEPS", "KNOTS"]
 
-DEFAULT_BINS = 32
+DEFAULT_BINS = 16
 MAX_STEPS = 4096  # distinct values up to which the quantile function is kept exactly
 KNOTS = 1025  # quantiles kept beyond that, joined by straight lines
 

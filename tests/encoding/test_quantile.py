@@ -145,3 +145,28 @@ def test_a_spiky_column_keeps_its_spike_share_after_a_short_fit():
     assert (out["hours"] == 40).mean() == pytest.approx((frame["hours"] == 40).mean(), abs=0.07)
     assert set(out["gain"].unique()) <= set(frame["gain"].unique())  # seen values only
     assert out["hours"].min() >= 1 and out["hours"].max() <= 98
+
+
+def test_one_outlier_stays_one_rare_value_and_no_edge_piles_up():
+    """A single 1e9 among prices up to 176 leaves the rest of the column as it was (the
+    quantile function gives the outlier a sliver of the top bin, not the whole range), and
+    values are not clipped onto the column's ends (no pile-up at the minimum or maximum)."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    price = np.round(np.clip(rng.gamma(2.0, 20.0, n), 0.39, 176.0), 2)
+    price[7] = 1e9
+    frame = pd.DataFrame({
+        "price": price,
+        "age": rng.integers(18, 91, n),  # every age about equally often
+        "day": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), "D"),
+        "group": rng.choice(["a", "b"], n),
+    })
+    model = TabGAN(epochs=15, batch_size=200, verbose=False, random_state=0).fit(frame)
+    out = model.sample(4000, random_state=1)
+    real = frame["price"].drop(7)
+    assert out["price"].median() == pytest.approx(real.median(), rel=0.25)
+    assert (out["price"] > 176.0).mean() < 0.01
+    for column in ("age", "day"):
+        for end in (frame[column].min(), frame[column].max()):
+            real_share = (frame[column] == end).mean()
+            assert (out[column] == end).mean() <= 3 * real_share + 0.01, (column, end)

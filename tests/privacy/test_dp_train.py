@@ -79,7 +79,8 @@ def test_ledger_survives_save_and_load(tmp_path, dp_model):
 def test_dp_refuses_bad_settings():
     frame = _frame(200)
     with pytest.raises(PrivacyError, match="1/n"):
-        TabGAN(epsilon=1.0, delta=0.01, verbose=False).fit(frame)
+        # the row count is released noisily: a delta above 1/n for any count it can give
+        TabGAN(epsilon=1.0, delta=0.5, verbose=False).fit(frame)
     with pytest.raises(PrivacyError, match="callback"):
         TabGAN(epsilon=1.0, epochs=1, batch_size=50, verbose=False).fit(
             frame, callback=lambda m, r: False
