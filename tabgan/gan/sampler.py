@@ -224,6 +224,4 @@ def _shares(weights: torch.Tensor) -> torch.Tensor:
 
 def _cdf(weights: torch.Tensor) -> torch.Tensor:
     """Row-wise cumulative distribution of non-negative weights ``(C, W)``."""
-    total = weights.sum(dim=1, keepdim=True).clamp_min(1e-12)
-    cdf = torch.cumsum(weights / total, dim=1)
-    return cdf.clamp_max(1.0)
+    return torch.cumsum(_shares(weights), dim=1).clamp_max(1.0)

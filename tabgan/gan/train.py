@@ -250,16 +250,12 @@ class GANTrainer:
         modes, bins, null slots) against the batch's mean outputs, averaged over spans.
 
         ``weight`` is each row's importance weight (its condition's plain frequency over
-        the log-frequency it was drawn by): the weighted batch means estimate the
-        unconditional ones that the targets are, where plain means would hold the
-        over-drawn rare categories' rows, so that honouring the conditions and matching
-        the marginals do not pull apart."""
+        the log-frequency it was drawn by): the weighted batch means estimate the table's,
+        where plain means would over-hold the rare categories' rows, so that honouring
+        the conditions and matching the marginals do not pull apart."""
         lay = self.span_index
         soft = fake[:, lay.soft_index]
-        if weight is None:
-            means = soft.mean(dim=0)
-        else:
-            means = weight @ soft / weight.sum().clamp_min(1e-12)
+        means = _row_shares(weight, soft) @ soft
         target = self._marginals
         per_span = target.new_zeros(lay.n_segments).index_add(0, lay.soft_segment, target)
         spans = (per_span > 0).sum().clamp_min(1)
@@ -271,10 +267,7 @@ class GANTrainer:
         the batch's (importance-weighted as in :meth:`_marginal_loss`), averaged over the
         pairs of spans."""
         soft = fake[:, self.span_index.soft_index]  # (B, P)
-        if weight is None:
-            joint = soft.T @ soft / soft.shape[0]  # (P, P)
-        else:
-            joint = (soft * weight[:, None]).T @ soft / weight.sum().clamp_min(1e-12)
+        joint = (soft * _row_shares(weight, soft)[:, None]).T @ soft  # (P, P)
         return -(self._pairs * torch.log(joint + 1e-8)).sum() / self._n_pair_blocks
 
     def coverage(self, fake: torch.Tensor) -> torch.Tensor:
@@ -398,3 +391,10 @@ class GANTrainer:
         for optimizer, lrs in zip((self.g_opt, self.c_opt), base_lr, strict=True):
             for group, lr in zip(optimizer.param_groups, lrs, strict=True):
                 group["lr"] = lr * factor
+
+
+def _row_shares(weight: torch.Tensor | None, rows: torch.Tensor) -> torch.Tensor:
+    """Each row's share of a weighted batch mean: ``weight`` normalised, or 1/B for all."""
+    if weight is None:
+        return rows.new_full((rows.shape[0],), 1.0 / rows.shape[0])
+    return weight.to(rows.dtype) / weight.sum().clamp_min(1e-12)
