@@ -106,10 +106,10 @@ def main() -> None:
         print(f"speed-up {ref_total / ours_total:.1f}x   (ctgan / tabgan, fit+transform medians)")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _is_text(series: pd.Series) -> bool:
     """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
     return series.dtype == object or isinstance(series.dtype, pd.StringDtype)
+
+
+if __name__ == "__main__":
+    main()
