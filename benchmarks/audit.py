@@ -27,7 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from tabgan import TabGAN
@@ -35,7 +34,7 @@ from tabgan.canaries import canary_audit
 from tabgan.datasets import ADULT_TARGET, load_adult
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import adult_split  # noqa: E402
+from common import adult_split, is_text  # noqa: E402
 
 DP_RECIPE = dict(epsilon=3.0, batch_size=1000, critic_dims=(128, 128), dropout=0.0,
                  generator_lr=1e-3, critic_lr=1e-3, generator_ema=0.0)
@@ -51,7 +50,7 @@ def load() -> str:
 def public_categories(frame) -> dict:
     return {"columns": {c: {"kind": "categorical",
                             "categories": sorted(frame[c].dropna().unique().tolist())}
-                        for c in frame.columns if _is_text(frame[c])}}
+                        for c in frame.columns if is_text(frame[c])}}
 
 
 def speed(out: Path, repeats: int) -> None:
@@ -127,8 +126,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _is_text(series: pd.Series) -> bool:
-    """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
-    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)

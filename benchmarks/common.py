@@ -29,7 +29,7 @@ def adult_split(seed: int = 0, test_share: float = 0.2) -> tuple[pd.DataFrame, p
 
 
 def discrete_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if _is_text(frame[c])]
+    return [c for c in frame.columns if is_text(frame[c])]
 
 
 def quality_score(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, float]:
@@ -38,7 +38,7 @@ def quality_score(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, floa
 
     metadata = {
         "columns": {
-            c: {"sdtype": "categorical" if _is_text(real[c]) else "numerical"}
+            c: {"sdtype": "categorical" if is_text(real[c]) else "numerical"}
             for c in real.columns
         }
     }
@@ -56,7 +56,7 @@ def quality_score(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, floa
 
 def _encode(train: pd.DataFrame, other: pd.DataFrame, target: str):
     features = [c for c in train.columns if c != target]
-    cats = [c for c in features if _is_text(train[c])]
+    cats = [c for c in features if is_text(train[c])]
     x_train = train[features].copy()
     x_other = other[features].copy()
     for c in cats:
@@ -89,6 +89,6 @@ def median_time(func, repeats: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
-def _is_text(series: pd.Series) -> bool:
+def is_text(series: pd.Series) -> bool:
     """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
     return series.dtype == object or isinstance(series.dtype, pd.StringDtype)

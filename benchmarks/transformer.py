@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable
 
 import pandas as pd
+from common import is_text
 
 from tabgan import TableTransformer
 from tabgan.datasets import load_adult
@@ -66,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = load_adult()
-    discrete = [c for c in data.columns if _is_text(data[c])]
+    discrete = [c for c in data.columns if is_text(data[c])]
     print(
         f"Adult: {len(data):,} rows x {data.shape[1]} columns "
         f"({data.shape[1] - len(discrete)} numeric, {len(discrete)} discrete); "
@@ -104,11 +105,6 @@ def main() -> None:
     if reference is not None:
         ref_total = print_medians("ctgan", reference)
         print(f"speed-up {ref_total / ours_total:.1f}x   (ctgan / tabgan, fit+transform medians)")
-
-
-def _is_text(series: pd.Series) -> bool:
-    """A text column: object under pandas 2, str (a StringDtype) under pandas 3."""
-    return series.dtype == object or isinstance(series.dtype, pd.StringDtype)
 
 
 if __name__ == "__main__":
