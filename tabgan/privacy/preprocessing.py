@@ -218,6 +218,9 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
     weights = ranges.denoise(noisy, sigma)[inside]
     if not weights.sum() > 0:  # nothing stands out of the noise: a flat shape
         weights = np.ones(int(inside.sum()))
+    # the shape, scaled to the released count of values: beside the null count, it gives
+    # the null share (the denoised weights alone sum to no count at all)
+    weights = weights * (n_values / weights.sum())
     if meta.kind == "integer" and math.ceil(low) <= math.floor(high):
         low, high = float(math.ceil(low)), float(math.floor(high))
     nullable = _nullable(meta)

@@ -93,3 +93,22 @@ def test_private_marginals_follow_the_spans_and_the_noisy_statistics():
     assert len(income) == codec_modes + 1
     assert float(income[-1]) == pytest.approx(0.05, abs=0.03)  # the noisy null share
     assert float(income.sum()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("null_share", [0.1, 0.5, 599 / 600])
+def test_the_released_null_share_follows_the_nulls_whatever_the_values_shape(null_share):
+    # The shape's weights are denoised bins whose sum is no count; the null share must
+    # come from the released counts (before: 0.86 for 599 nulls in 600 rows, 0.74 for 300).
+    rng = np.random.default_rng(0)
+    n = 600
+    values = rng.normal(0, 1, n)
+    values[rng.permutation(n)[: round(null_share * n)]] = np.nan
+    frame = pd.DataFrame({"x": values, "c": rng.choice(["a", "b"], n)})
+    meta = Metadata.infer(frame, schema_only=True)
+    stats, _, _ = _release(frame, meta, 1.0)
+    tt = TableTransformer(random_state=0).fit_statistics(meta, stats)
+    x = tt.slot_marginals(stats)[0]
+    sigma = next(m.noise_multiplier for m in _release(frame, meta, 1.0)[1]
+                 if m.name == "histogram of 'x'")
+    assert float(x[-1]) == pytest.approx(null_share, abs=4 * sigma / n)
+    assert float(x.sum()) == pytest.approx(1.0)
