@@ -27,7 +27,7 @@ from tabgan.gan import distributed
 from tabgan.gan.activation import OutputActivation
 from tabgan.gan.config import GANConfig
 from tabgan.gan.memory import MemoryEstimate, estimate_training_memory, warn_if_too_large
-from tabgan.gan.model import Generator
+from tabgan.gan.model import Generator, new_generator
 from tabgan.gan.progress import ProgressBar
 from tabgan.gan.runtime import draw_seed, rank_seed, resolve_device, torch_seeded
 from tabgan.gan.sampler import ConditionalSampler
@@ -63,7 +63,7 @@ class Fitted:
 
 def build_generator(config: GANConfig, layout: TableLayout) -> Generator:
     """The generator network for ``layout``, freshly initialized."""
-    return Generator(config.embedding_dim + layout.cond_dim, config.generator_dims, layout.dim)
+    return new_generator(config, layout)
 
 
 def assemble(transformer: TableTransformer, config: GANConfig, generator: Generator,

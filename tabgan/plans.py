@@ -23,6 +23,7 @@ from tabgan.gan.train import GANTrainer
 from tabgan.privacy import accounting
 from tabgan.privacy.dp_train import DPGANTrainer
 from tabgan.privacy.ledger import Mechanism, PrivacyLedger, advise_bounds
+from tabgan.privacy.pairs import pair_share, release_pairs
 from tabgan.privacy.preprocessing import (
     PrivateRelease,
     plan_queries,
@@ -123,8 +124,10 @@ class PrivatePlan:
                                                         state["delta_rule"])
             self.params, self.recipe = private_params(p, state["recipe"])
             self.released, self.mechanisms = state["released"], state["mechanisms"]
+            self.pairs = state["pairs"]
         else:
             self._release(data, meta, p, epsilon)
+            self.pairs = None  # released with the encoding (see trainer)
         self.statistics = self.released.statistics
         # The encoder's draws of each record's mode are secret too.
         transformer.fit_statistics(meta, self.statistics, rng=secret_numpy_rng())
@@ -157,7 +160,7 @@ class PrivatePlan:
 
     def release(self) -> dict:
         return release_to_dict(n_rows=self.n_rows, delta=self.delta, delta_rule=self.delta_rule,
-                               recipe=self.recipe, released=self.released,
+                               recipe=self.recipe, released=self.released, pairs=self.pairs,
                                mechanisms=self.mechanisms)
 
     def adjust(self, config: GANConfig) -> None:
@@ -173,6 +176,9 @@ class PrivatePlan:
         per_span = transformer.slot_marginals(self.statistics)
         self.counts = layout.discrete_rows(per_span)
         prior = ConditionalSampler(self.counts.to(device), layout, log_frequency=False)
+        marginals = layout.position_marginals(per_span) if any(
+            m is not None for m in per_span) else None
+        self._release_pairs(config, layout, encoded, marginals)
         self.sample_rate = min(1.0, config.batch_size / self.n_rows)
         total_steps = config.epochs * self.steps_per_epoch(config) * config.critic_steps
         ledger_delta = self.delta - sum(m.extra_delta for m in self.mechanisms)
@@ -181,14 +187,34 @@ class PrivatePlan:
             sample_rate=self.sample_rate, steps=total_steps, fixed=self.mechanisms,
             accountant=p["accountant"],
         )
-        marginals = layout.position_marginals(per_span) if any(
-            m is not None for m in per_span) else None
         return DPGANTrainer(
             config, layout, sampler, prior, device=device, generator=rng,
             noise_multiplier=self.sigma, max_grad_norm=p["max_grad_norm"],
             sample_rate=self.sample_rate, expected_batch=config.batch_size,
-            secure_mode=p["secure_mode"], marginals=marginals,
+            secure_mode=p["secure_mode"], marginals=marginals, pairs=self.pairs,
         )
+
+    def _release_pairs(self, config, layout, encoded, marginals) -> None:
+        """The two-way marginals of the encoded rows, released once (a resumed fit has
+        them from its checkpoint) at the pairs' share of epsilon; none when the pair term
+        is off or too large, and then their share goes to DP-SGD."""
+        positions = list(layout.softmax_positions)
+        index = layout.index()
+        if (self.pairs is not None or config.pair_weight <= 0 or marginals is None
+                or index.n_segments < 2 or len(positions) > MAX_PAIR_POSITIONS):
+            return
+        p = self.params
+        spent = p["preprocessing_share"] + pair_share(p["preprocessing_share"])
+        sigma = accounting.preprocessing_noise(
+            1, spent * float(p["epsilon"]), self.delta - sum(m.extra_delta for m in
+                                                             self.mechanisms),
+            p["accountant"], fixed=self.mechanisms)
+        counts = encoded.co_occurrence(positions).double().cpu().numpy() * len(encoded)
+        rng = shared_secret_numpy_rng()
+        self.pairs, mechanism = release_pairs(
+            counts, index.soft_segment.cpu().numpy(), marginals.double().cpu().numpy(),
+            sigma, self.n_rows, FloatSafeNormal(rng) if p["secure_mode"] else rng)
+        self.mechanisms.append(mechanism)
 
     def steps_per_epoch(self, config: GANConfig) -> int:
         return max(1, round(1 / min(1.0, config.batch_size / self.n_rows)))

@@ -40,7 +40,7 @@ def generate_matrix(fitted: Fitted, n: int, rng: torch.Generator, condition=None
                     vector = fitted.sampler.sample_condition(m, rng).vector
                 z = torch.cat([z, vector], dim=1)
             raw = generator.infer(z)
-            out[start : start + m] = fitted.activation.sample_scores(raw, rng)
+            out[start : start + m] = fitted.activation.sample_scores(raw, rng, generator.chain)
     generator.train(was_training)
     return out
 

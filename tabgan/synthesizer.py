@@ -59,6 +59,9 @@ class TabGAN(ParamsMixin):
     generator_decay, critic_decay, betas, critic_steps, generator_steps, gumbel_tau, gp_lambda,
     dropout, log_frequency, marginal_weight, pair_weight:
         Network and optimizer settings; see :class:`tabgan.gan.config.GANConfig`.
+    output_chain:
+        Draw each column conditioned on the draws of the columns before it (see
+        :mod:`tabgan.gan.chain`); False draws every column from its own logits, as CTGAN.
     generator_ema:
         Decay of an exponential moving average of the generator's weights, updated after
         every generator step; the average is what samples (0 turns it off).
@@ -161,6 +164,7 @@ class TabGAN(ParamsMixin):
     log_frequency: bool = _D.log_frequency
     marginal_weight: float = _D.marginal_weight
     pair_weight: float = _D.pair_weight
+    output_chain: bool = _D.output_chain
     generator_ema: float = _D.generator_ema
     lr_decay: float = _D.lr_decay
     numeric_encoding: str = "quantile"

@@ -39,6 +39,13 @@ class OutputActivation(nn.Module):
         self.layout = layout
         self.tau = tau
 
+    def activate(self, raw: torch.Tensor, generator: torch.Generator | None = None,
+                 chain=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The raw logits the draws came from (chained, with a chain) and the output."""
+        if chain is None:
+            return raw, self(raw, generator)
+        return chain(raw, self.tau, lambda like: _gumbel_(torch.empty_like(like), generator))
+
     def forward(self, raw: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         lay = self.layout
         alphas = torch.tanh(raw[:, lay.tanh_index])
@@ -48,11 +55,16 @@ class OutputActivation(nn.Module):
         return torch.cat([alphas, soft], dim=1)[:, lay.inverse_perm]
 
     def sample_scores(
-        self, raw: torch.Tensor, generator: torch.Generator | None = None
+        self, raw: torch.Tensor, generator: torch.Generator | None = None, chain=None
     ) -> torch.Tensor:
         """Alphas, and for every softmax span scores whose argmax is a draw from
         softmax(raw) (the Gumbel-max trick): what decoding needs, without the softmax.
-        Works in place on ``raw``, with one temporary of its size."""
+        Works in place on ``raw``, with one temporary of its size. With a ``chain``
+        (:class:`~tabgan.gan.chain.OutputChain`), each span's draw follows the earlier
+        spans' draws."""
+        if chain is not None:
+            return chain.sample_scores(raw, lambda like: _gumbel_(torch.empty_like(like),
+                                                                  generator))
         lay = self.layout
         alphas = torch.tanh(raw[:, lay.tanh_index])
         raw.add_(_gumbel_(torch.empty_like(raw), generator))

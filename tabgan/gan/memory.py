@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass
 
 from tabgan.encoding.layout import TableLayout
+from tabgan.gan.chain import chain_size, has_chain
 from tabgan.gan.config import GANConfig
 
 __all__ = ["MemoryEstimate", "MemoryWarning", "estimate_training_memory", "available_memory"]
@@ -82,6 +83,9 @@ def estimate_training_memory(layout: TableLayout, n_rows: int,
         buffers += 2 * h  # batch-norm running mean and variance
         width += h
     gen += _linear(width, dim)
+    index = layout.index()
+    if has_chain(config, index):
+        gen += chain_size(index)
     critic_in = (dim + cond) * config.pac
     dims = [critic_in, *config.critic_dims]
     crit = sum(_linear(i, o) for i, o in zip(dims[:-1], dims[1:], strict=True))

@@ -18,8 +18,9 @@ from torch.nn import functional as F
 
 from tabgan.encoding.layout import SpanIndex
 from tabgan.gan.activation import segment_softmax
+from tabgan.gan.chain import OutputChain, has_chain
 
-__all__ = ["Generator", "Critic", "conditional_loss", "wgan_gp_losses"]
+__all__ = ["new_generator", "Generator", "Critic", "conditional_loss", "wgan_gp_losses"]
 
 
 class _Residual(nn.Module):
@@ -35,8 +36,10 @@ class _Residual(nn.Module):
 class Generator(nn.Module):
     """Noise and condition ``(B, embedding + cond)`` to raw outputs ``(B, data_dim)``."""
 
-    def __init__(self, input_dim: int, hidden: Sequence[int], data_dim: int):
+    def __init__(self, input_dim: int, hidden: Sequence[int], data_dim: int,
+                 chain: nn.Module | None = None):
         super().__init__()
+        self.chain = chain  # an OutputChain: the draws of later spans follow earlier ones
         layers: list[nn.Module] = []
         dim = input_dim
         for width in hidden:
@@ -72,6 +75,15 @@ class Generator(nn.Module):
             weights, bias = layers[-1]
             out[start : start + chunk] = _split_linear(pieces, weights, bias)
         return out
+
+
+def new_generator(config, layout, device=None) -> Generator:
+    """The generator network of ``config`` for ``layout``, freshly initialized, with its
+    output chain when the config asks for one and the table's softmax positions allow."""
+    index = layout.index(device)
+    chain = OutputChain(index) if has_chain(config, index) else None
+    return Generator(config.embedding_dim + layout.cond_dim, config.generator_dims,
+                     layout.dim, chain)
 
 
 def _split_columns(weight: torch.Tensor, widths: list[int]) -> list[torch.Tensor]:

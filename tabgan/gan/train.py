@@ -19,7 +19,7 @@ from tabgan.encoding.layout import TableLayout
 from tabgan.gan import distributed
 from tabgan.gan.activation import OutputActivation, segment_max
 from tabgan.gan.config import GANConfig
-from tabgan.gan.model import Critic, Generator, conditional_loss, wgan_gp_losses
+from tabgan.gan.model import Critic, Generator, conditional_loss, new_generator, wgan_gp_losses
 from tabgan.gan.sampler import ConditionalSampler
 from tabgan.gan.schedule import Plan, lr_factor
 
@@ -78,9 +78,7 @@ class GANTrainer:
         self.rng = generator
         data_dim = layout.dim
         cond_dim = sampler.cond_dim
-        self.generator = Generator(
-            config.embedding_dim + cond_dim, config.generator_dims, data_dim
-        ).to(device)
+        self.generator = new_generator(config, layout, device).to(device)
         self.critic = Critic(
             data_dim + cond_dim, config.critic_dims, config.pac, config.dropout
         ).to(device)
@@ -157,7 +155,7 @@ class GANTrainer:
         if condition is not None:
             z = torch.cat([z, condition.vector], dim=1)
         raw = (self._no_grad_generator if network is None else network)(z).float()
-        return raw, self.activation(raw, self.rng)
+        return self.activation.activate(raw, self.rng, self.generator.chain)
 
     def critic_step(self, batch: int) -> torch.Tensor:
         with self._autocast():

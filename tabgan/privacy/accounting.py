@@ -31,7 +31,7 @@ __all__ = [
 class Mechanism:
     """One line of the ledger: a mechanism as the accountant sees it."""
 
-    stage: str  # "preprocessing" or "training"
+    stage: str  # "preprocessing", "marginals" or "training"
     name: str  # e.g. "histogram of 'age'", "critic DP-SGD"
     noise_multiplier: float  # noise standard deviation / sensitivity
     sample_rate: float = 1.0  # q: 1 for a query over the whole table

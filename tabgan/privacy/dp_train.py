@@ -55,11 +55,12 @@ class DPGANTrainer(GANTrainer):
         expected_batch: int,
         secure_mode: bool = False,
         marginals: torch.Tensor | None = None,
+        pairs: torch.Tensor | None = None,
     ):
-        # Only private marginals (never the real rows'), and no coverage mask read from the
-        # real rows: every slot counts as present.
+        # Only private marginals, one- and two-way (never the real rows'), and no coverage
+        # mask read from the real rows: every slot counts as present.
         super().__init__(config, layout, sampler, device=device, generator=generator,
-                         marginals=marginals, present=None)
+                         marginals=marginals, present=None, pairs=pairs)
         from opacus.optimizers import (
             DistributedDPOptimizerFastGradientClipping,
             DPOptimizerFastGradientClipping,
@@ -101,7 +102,8 @@ class DPGANTrainer(GANTrainer):
                 z = self.noise(n, secret)
                 if condition is not None:
                     z = torch.cat([z, condition.vector], dim=1)
-                fake = self.activation(self.generator(z), secret)
+                _, fake = self.activation.activate(self.generator(z), secret,
+                                                   self.generator.chain)
             self.generator.train()
             real = self.sampler.data.dense(rows)
             if condition is not None:

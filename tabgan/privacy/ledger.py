@@ -111,6 +111,13 @@ class PrivacyLedger:
                 f"  preprocessing: {len(pre)} Gaussian mechanisms, noise multiplier "
                 f"{pre[0].noise_multiplier:.3f}"
             )
+        pairs = next((m for m in self.mechanisms if m.stage == "marginals"), None)
+        if pairs is not None:
+            lines.append(
+                f"  {pairs.name}: one Gaussian mechanism over all their joint tables, noise "
+                f"multiplier {pairs.noise_multiplier:.3f}; the generator's pair term reads "
+                "these, never the rows"
+            )
         if self.recipe:
             chosen = ", ".join(f"{k} {_shown(v)}" for k, v in self.recipe.items())
             lines.append(f"  recipe (settings left at their defaults, chosen for DP): {chosen}")

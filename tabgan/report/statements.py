@@ -99,6 +99,8 @@ def _ledger(ledger) -> dict:
         "n_rows": int(ledger.n_rows),
         "preprocessing_mechanisms": len(pre),
         "preprocessing_noise_multiplier": float(pre[0].noise_multiplier) if pre else None,
+        "marginals_noise_multiplier": next((float(m.noise_multiplier) for m in
+                                            ledger.mechanisms if m.stage == "marginals"), None),
         "public": list(ledger.public),
         "secure_mode": bool(ledger.secure_mode),
         "full": ledger.to_dict(),

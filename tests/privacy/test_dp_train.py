@@ -13,6 +13,7 @@ from tabgan.errors import PrivacyError
 from tabgan.gan.sampler import ConditionalSampler
 from tabgan.privacy.accounting import default_delta
 from tabgan.privacy.ledger import PrivacyLedger
+from tabgan.privacy.pairs import pair_share
 from tests.privacy.test_preprocessing import _frame
 
 
@@ -58,9 +59,13 @@ def test_dp_fit_spends_at_most_its_budget(dp_model):
     assert sgd.steps == 2 * round(ledger.n_rows / 100)
     assert model.config_.pac == 1
     stages = ledger.epsilon_by_stage()
-    assert set(stages) == {"row count", "preprocessing", "training"}
+    assert set(stages) == {"row count", "preprocessing", "marginals", "training"}
     share = ledger.recipe.get("preprocessing_share", 0.1)
     assert stages["preprocessing"] <= share * 2.0 + 1e-6
+    # the two-way marginals: one mechanism, within its share on top of the preprocessing's
+    pairs = [m for m in ledger.mechanisms if m.stage == "marginals"]
+    assert len(pairs) == 1 and pairs[0].steps == 1
+    assert stages["marginals"] <= (share + pair_share(share)) * 2.0 + 1e-6
     out = model.sample(50)
     assert list(out.columns) == list(frame.columns) and len(out) == 50
 
