@@ -106,6 +106,8 @@ def test_a_resumed_private_fit_spends_the_budget_of_an_uninterrupted_one(monkeyp
         raise AssertionError("the private statistics were released twice")
 
     monkeypatch.setattr(tabgan.plans, "private_statistics", no_second_release)
+    monkeypatch.setattr(tabgan.plans, "release_pairs", no_second_release)
+    assert saved["release"]["pairs"] is not None  # the two-way marginals, kept
     resumed = TabGAN(**params).fit(frame, checkpoint_dir=tmp_path, resume=True)
     b = resumed.privacy_ledger_
     # the uninterrupted fit of the same release: its mechanisms and noise, and every step

@@ -13,6 +13,9 @@ with the released (noisy) row count ``n``, the number of columns and epsilon:
 - **critic** of two hidden layers of 128 units from 10,000 rows (256 for more than 40
   columns), 64 below: a smaller critic has fewer coordinates for the same noise;
   **generator** of 256-256 as without DP (it is post-processing: it costs no privacy);
+- **pair weight** 10: the generator is post-processing, and the released two-way marginals
+  (:mod:`tabgan.privacy.pairs`) are a cleaner signal than the noisy critic's; on Adult at
+  epsilon 1 a weight of 10 took TSTR from 0.862 to 0.870 and shapes from 0.918 to 0.937;
 - **dropout** 0, **learning rates** 1e-3, **generator_ema** 0 (the weight average lags
   behind the few fast steps), **pac** 1 and **log_frequency** off (DP-SGD clips one
   record per sample, and its conditions follow the private category frequencies);
@@ -38,6 +41,7 @@ DEFAULT_PREPROCESSING_SHARE = 0.1
 _SHARE_RANGE = (0.1, 0.5)
 _ROWS_PER_NOISE = 150.0  # wanted: the preprocessing noise at most n / 150
 _TARGET_STEPS = 1500
+DP_PAIR_WEIGHT = 10.0
 
 
 def preprocessing_share(*, n_rows: int, epsilon: float, delta: float, queries: int,
@@ -79,6 +83,7 @@ def dp_recipe(*, n_rows: int, n_columns: int, epsilon: float, delta: float, quer
         "generator_lr": 1e-3,
         "critic_lr": 1e-3,
         "generator_ema": 0.0,
+        "pair_weight": DP_PAIR_WEIGHT,
         "pac": 1,
         "log_frequency": False,
         "preprocessing_share": preprocessing_share(

@@ -115,6 +115,7 @@ def test_the_recipe_starts_from_the_adult_hand_recipe():
                        accountant="rdp")
     assert recipe["batch_size"] == 1000 and recipe["epochs"] == 58
     assert recipe["critic_dims"] == (128, 128) and recipe["preprocessing_share"] == 0.1
+    assert recipe["pair_weight"] == 10.0  # the released two-way marginals, weighted up
     small = dp_recipe(n_rows=3000, n_columns=3, epsilon=1.0, delta=1e-6, queries=5,
                       accountant="rdp")
     assert small["batch_size"] == 120 and small["critic_dims"] == (64, 64)
