@@ -133,9 +133,7 @@ class PrivatePlan:
         transformer.fit_statistics(meta, self.statistics, rng=secret_numpy_rng())
 
     def _release(self, data, meta, p, epsilon) -> None:
-        rng = shared_secret_numpy_rng()
-        if p["secure_mode"]:
-            rng = FloatSafeNormal(rng)
+        rng = self._noise_rng()
         # n is released first: delta, the recipe, the sampling rate and the steps read the
         # noisy count, never the exact one.
         self.n_rows, count = release_row_count(data, epsilon, rng)
@@ -178,10 +176,11 @@ class PrivatePlan:
         prior = ConditionalSampler(self.counts.to(device), layout, log_frequency=False)
         marginals = layout.position_marginals(per_span) if any(
             m is not None for m in per_span) else None
-        self._release_pairs(config, layout, encoded, marginals)
+        # the accountant's delta: what the category thresholds' extra deltas leave
+        ledger_delta = self.delta - sum(m.extra_delta for m in self.mechanisms)
+        self._release_pairs(config, layout, encoded, marginals, ledger_delta)
         self.sample_rate = min(1.0, config.batch_size / self.n_rows)
         total_steps = config.epochs * self.steps_per_epoch(config) * config.critic_steps
-        ledger_delta = self.delta - sum(m.extra_delta for m in self.mechanisms)
         self.sigma = accounting.calibrate_noise(
             target_epsilon=float(p["epsilon"]), delta=ledger_delta,
             sample_rate=self.sample_rate, steps=total_steps, fixed=self.mechanisms,
@@ -194,7 +193,7 @@ class PrivatePlan:
             secure_mode=p["secure_mode"], marginals=marginals, pairs=self.pairs,
         )
 
-    def _release_pairs(self, config, layout, encoded, marginals) -> None:
+    def _release_pairs(self, config, layout, encoded, marginals, ledger_delta) -> None:
         """The two-way marginals of the encoded rows, released once (a resumed fit has
         them from its checkpoint) at the pairs' share of epsilon; none when the pair term
         is off or too large, and then their share goes to DP-SGD."""
@@ -205,16 +204,19 @@ class PrivatePlan:
             return
         p = self.params
         spent = p["preprocessing_share"] + pair_share(p["preprocessing_share"])
-        sigma = accounting.preprocessing_noise(
-            1, spent * float(p["epsilon"]), self.delta - sum(m.extra_delta for m in
-                                                             self.mechanisms),
-            p["accountant"], fixed=self.mechanisms)
+        sigma = accounting.preprocessing_noise(1, spent * float(p["epsilon"]), ledger_delta,
+                                               p["accountant"], fixed=self.mechanisms)
         counts = encoded.co_occurrence(positions).double().cpu().numpy() * len(encoded)
-        rng = shared_secret_numpy_rng()
         self.pairs, mechanism = release_pairs(
             counts, index.soft_segment.cpu().numpy(), marginals.double().cpu().numpy(),
-            sigma, self.n_rows, FloatSafeNormal(rng) if p["secure_mode"] else rng)
+            sigma, self.n_rows, self._noise_rng())
         self.mechanisms.append(mechanism)
+
+    def _noise_rng(self):
+        """The secret generator of a release's Gaussian noise (Opacus's defence against
+        floating-point attacks on it under ``secure_mode``)."""
+        rng = shared_secret_numpy_rng()
+        return FloatSafeNormal(rng) if self.params["secure_mode"] else rng
 
     def steps_per_epoch(self, config: GANConfig) -> int:
         return max(1, round(1 / min(1.0, config.batch_size / self.n_rows)))

@@ -44,7 +44,7 @@ class OutputActivation(nn.Module):
         """The raw logits the draws came from (chained, with a chain) and the output."""
         if chain is None:
             return raw, self(raw, generator)
-        return chain(raw, self.tau, lambda like: _gumbel_(torch.empty_like(like), generator))
+        return chain(raw, self.tau, _gumbel_like(generator))
 
     def forward(self, raw: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         lay = self.layout
@@ -63,13 +63,17 @@ class OutputActivation(nn.Module):
         (:class:`~tabgan.gan.chain.OutputChain`), each span's draw follows the earlier
         spans' draws."""
         if chain is not None:
-            return chain.sample_scores(raw, lambda like: _gumbel_(torch.empty_like(like),
-                                                                  generator))
+            return chain.sample_scores(raw, _gumbel_like(generator))
         lay = self.layout
         alphas = torch.tanh(raw[:, lay.tanh_index])
         raw.add_(_gumbel_(torch.empty_like(raw), generator))
         raw[:, lay.tanh_index] = alphas
         return raw
+
+
+def _gumbel_like(generator: torch.Generator | None):
+    """``gumbel(like)``: standard Gumbel noise of ``like``'s shape, from ``generator``."""
+    return lambda like: _gumbel_(torch.empty_like(like), generator)
 
 
 def _gumbel_(out: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
