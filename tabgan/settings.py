@@ -89,6 +89,12 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
 
 
+def check_flag(name: str, value: Any) -> None:
+    """Raise unless ``value`` is True or False (a string such as "no" would read as True)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ParameterError(f"{name} must be True or False, got {value!r}.")
+
+
 def check_count(name: str, value: Any, *, allow_zero: bool = False) -> None:
     """Raise unless ``value`` is a positive (or, with ``allow_zero``, non-negative) int."""
     ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
@@ -107,6 +113,8 @@ def gan_config(params: dict[str, Any], n_rows: int, *, world: int = 1,
     elsewhere)."""
     for name in ("batch_size", "pac", "critic_steps", "generator_steps"):
         check_count(name, params[name])
+    for name in ("output_chain", "log_frequency"):
+        check_flag(name, params.get(name, True))
     if params["epochs"] is not None:
         check_count("epochs", params["epochs"])
     decay = params.get("lr_decay", 0.0)

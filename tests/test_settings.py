@@ -47,6 +47,9 @@ def test_bad_values_raise_a_parameter_error_naming_the_parameter():
         gan_config(_params(generator_ema=1.0), 100)
     with pytest.raises(ParameterError, match="max_minutes"):
         gan_config(_params(max_minutes=0), 100)
+    for name in ("output_chain", "log_frequency"):  # "no" is a truthy string, not False
+        with pytest.raises(ParameterError, match=f"{name} must be True or False"):
+            gan_config(_params(**{name: "no"}), 100)
     with pytest.raises(ParameterError, match="n must be a non-negative"):
         check_count("n", -1, allow_zero=True)
     with pytest.raises(ParameterError, match="invalid parameter 'epoch'"):
