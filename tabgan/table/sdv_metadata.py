@@ -227,7 +227,9 @@ def _sdv_column(column: ColumnMetadata, version: int) -> dict:
                 out["decimal_places"] = 0
             out.update(_range(column))
     elif kind == "categorical":
-        booleans = column.categories == [False, True]  # what SDV's boolean sdtype reads as
+        # what SDV's boolean sdtype reads as; the bools themselves, as 0 == False in Python
+        booleans = (column.categories == [False, True]
+                    and all(isinstance(c, bool) for c in column.categories))
         if column.dtype in ("bool", "boolean") or booleans:
             out["sdtype"] = "boolean"
         elif version == 1:
