@@ -100,6 +100,8 @@ def test_reading_a_large_table_holds_it_about_once(tmp_path):
 def test_writing_chunks_holds_a_chunk_not_the_table(tmp_path):
     measured = _measure("write", tmp_path)
     # A write of 200,000 rows needs next to nothing more than one of 20,000: a write that
-    # held its rows would grow by at least the 180,000 more rows' size as a frame.
-    assert measured["write_200000"] < measured["write_20000"] + 0.25 * measured["frame"], (
+    # held its rows would grow by at least the 180,000 more rows' size as a frame (0.9 of
+    # it). The allocator's own peaks move by up to about 2 MB from run to run, whatever the
+    # number of rows (a quarter of a 7 MB frame was within that noise), so the bound is half.
+    assert measured["write_200000"] < measured["write_20000"] + 0.5 * measured["frame"], (
         measured)
