@@ -39,7 +39,7 @@ def _fit_tabgan(train, minutes, seed, params):
     model = TabGAN(random_state=seed, verbose=False, **budget, **params).fit(train)
     seconds = model.history_["seconds"]
     info = {"epochs": len(model.history_), "s_per_epoch": float(statistics.median(seconds)),
-            "fit_seconds": model.fit_seconds_}
+            "fit_seconds": model.fit_seconds_, "sampled_epoch": model.sampled_epoch_}
     return model.sample(len(train), random_state=seed + 1), info
 
 
@@ -118,13 +118,19 @@ def _line(table, model, minutes, info, s, label):
     spike = s["spikes"]["columns"].get(spike_col, (None, float("nan"), float("nan")))
     return (
         f"{table:<7} {model:<6} {label + ' ' if label else ''}{minutes:>4g} min  "
-        f"epochs {info['epochs']:>4}  s/epoch {info['s_per_epoch']:5.2f}  "
+        f"epochs {info['epochs']:>4}{_sampled(info)}  s/epoch {info['s_per_epoch']:5.2f}  "
         f"shapes {s['shapes']:.3f}  trends {s['trends']:.3f}  TSTR {s['tstr']:.3f} "
         f"(real {s['trtr']:.3f})  detection {s['detection']:.3f}  "
         f"worst column {column} {value:.3f}  "
         f"spike {spike_col} {spike[1]:.1%}->{spike[2]:.1%}  "
         f"copies {s['copies']:.4f} (holdout {s['copies_holdout']:.4f})  DCR {s['dcr_share']:.3f}"
     )
+
+
+def _sampled(info) -> str:
+    """`` (sampled N)`` when the model samples with the weights of an earlier epoch."""
+    epoch = info.get("sampled_epoch")
+    return "" if epoch is None or epoch == info["epochs"] else f" (sampled {epoch})"
 
 
 def _save(folder, table, model, label, minutes, synthetic) -> None:

@@ -106,6 +106,7 @@ class FitResult:
     memory: MemoryEstimate
     seconds: float
     ledger: PrivacyLedger | None = None
+    sampled_epoch: int | None = None  # the epoch whose generator weights sample
 
 
 # ---------------------------------------------------------------------- the fit
@@ -165,9 +166,13 @@ def fit_model(
     seconds = time.perf_counter() - started
     if checkpoints is not None:
         history, seconds = checkpoints.finish(), checkpoints.seconds
+    sampled = history[-1].epoch if history else None
+    if trainer.selection is not None and trainer.selection.best_epoch is not None:
+        trainer.selection.apply(fitted.generator)  # after the last checkpoint, which
+        sampled = trainer.selection.best_epoch  # holds the last epoch's weights
     fitted.generator.eval()
     return FitResult(fitted, _history_frame(trainer, history), seed, memory, seconds,
-                     plan.ledger(trainer))
+                     plan.ledger(trainer), sampled)
 
 
 def _announce_memory(layout, n_rows, config, device, verbose) -> MemoryEstimate:

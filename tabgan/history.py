@@ -1,5 +1,6 @@
-"""The training history as a reader sees it: epochs picked evenly from a long fit, and a
-small text table of the losses and the mode coverage (``tabgan info``)."""
+"""The training history as a reader sees it: epochs picked evenly from a long fit, a small
+text table of the losses and the mode coverage, and the summary of a fitted model that
+holds it (``describe()``, ``tabgan info``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["even_rows", "history_table", "TABLE_ROWS"]
+__all__ = ["even_rows", "history_table", "model_summary", "TABLE_ROWS"]
 
 TABLE_ROWS = 10  # epochs a text table shows at most
 # (history column, heading, format)
@@ -52,3 +53,27 @@ def _cell(fmt: str, value) -> str:
         return fmt.format(int(value))
     value = float(value)
     return fmt.format(value) if math.isfinite(value) else str(value)
+
+
+def model_summary(*, metadata, constraints, history: pd.DataFrame, config, seconds: float,
+                  sampled_epoch: int | None, ledger) -> str:
+    """A fitted model in plain text: its columns (``metadata``) and ``constraints``, its
+    training (``config``, ``history``, ``seconds``, the epoch whose weights sample), and the
+    privacy guarantee of its ``ledger`` (None: no DP)."""
+    lines = ["tabgan model", "", "columns:"]
+    for column in metadata.columns:
+        lines.append(f"  {column.name!s:<28} {column.kind}")
+    if constraints:
+        lines += ["", "constraints:", *(f"  {line}" for line in constraints.describe())]
+    lines += [
+        "",
+        f"training: {len(history)} epoch{'' if len(history) == 1 else 's'}, "
+        f"batch {config.batch_size}, pac {config.pac}"
+        + (f", {seconds:.1f} s" if math.isfinite(seconds) else ""),
+    ]
+    if sampled_epoch is not None:
+        lines.append(f"sampling with the weights of epoch {sampled_epoch}")
+    lines += history_table(history).splitlines()
+    lines += ["", "privacy: trained without differential privacy; no formal guarantee "
+                  "holds." if ledger is None else ledger.describe()]
+    return "\n".join(lines)

@@ -63,6 +63,7 @@ class ModelState:
     history: pd.DataFrame
     seed: int
     fit_seconds: float
+    sampled_epoch: int | None = None  # the epoch whose weights the generator holds
     ledger: PrivacyLedger | None = None
     constraints: dict | None = None  # ConstraintSet.state_dict(), when there are constraints
     wrapper: dict | None = None  # JSON state of an API wrapper (tabgan.compat)
@@ -84,6 +85,7 @@ def save_model(path: str | os.PathLike, state: ModelState) -> None:
         "extra": {
             "seed": state.seed,
             "fit_seconds": seconds,
+            "sampled_epoch": state.sampled_epoch,
             "tabgan_version": __version__,
         },
         "privacy": state.ledger.to_dict() if state.ledger is not None else None,
@@ -191,6 +193,8 @@ def load_model(path: str | os.PathLike) -> ModelState:
             history=pd.read_json(StringIO(meta["history"]), orient="split"),
             seed=int(extra.get("seed", 0)),
             fit_seconds=float(extra.get("fit_seconds", float("nan"))),
+            sampled_epoch=(None if extra.get("sampled_epoch") is None
+                           else int(extra["sampled_epoch"])),
             ledger=PrivacyLedger.from_dict(meta["privacy"]) if meta.get("privacy") else None,
             constraints=meta.get("constraints"),
             wrapper=meta.get("wrapper"),

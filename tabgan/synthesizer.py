@@ -10,7 +10,6 @@ numpy ``Generator`` objects, never the global generators.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from tabgan.fitting import Fitted, fit_model, restore
 from tabgan.gan.config import GANConfig
 from tabgan.gan.runtime import resolve_device
 from tabgan.gan.train import EpochRecord
-from tabgan.history import history_table
+from tabgan.history import model_summary
 from tabgan.settings import ParamsMixin, check_count
 from tabgan.table.conditions import ConditionSet
 from tabgan.table.metadata import Metadata
@@ -62,6 +61,11 @@ class TabGAN(ParamsMixin):
     output_chain:
         Draw each column conditioned on the draws of the columns before it (see
         :mod:`tabgan.gan.chain`); False draws every column from its own logits, as CTGAN.
+    select_epoch:
+        Sample with the weights of the epoch, over the second half of training, whose
+        draws come closest to the fit's one- and two-way marginals of the encoded columns
+        (see :mod:`tabgan.gan.select`; ``history_["marginal_gap"]``); False samples with
+        the last epoch's. Under DP the choice reads released statistics only.
     generator_ema:
         Decay of an exponential moving average of the generator's weights, updated after
         every generator step; the average is what samples (0 turns it off).
@@ -128,7 +132,10 @@ class TabGAN(ParamsMixin):
         The table's :class:`~tabgan.table.metadata.Metadata` with its constraints, and the
         :class:`~tabgan.table.constraint_set.ConstraintSet` that says how each is met.
     history_:
-        One row per epoch: losses, mode coverage and seconds.
+        One row per epoch: losses, mode coverage, seconds and the marginal gap.
+    sampled_epoch_:
+        The epoch whose generator weights sample (see ``select_epoch``); None in a model
+        file written before it was recorded.
     privacy_ledger_:
         Under DP, the :class:`~tabgan.privacy.ledger.PrivacyLedger` of the fit.
 
@@ -165,6 +172,7 @@ class TabGAN(ParamsMixin):
     marginal_weight: float = _D.marginal_weight
     pair_weight: float = _D.pair_weight
     output_chain: bool = _D.output_chain
+    select_epoch: bool = _D.select_epoch
     generator_ema: float = _D.generator_ema
     lr_decay: float = _D.lr_decay
     numeric_encoding: str = "quantile"
@@ -224,6 +232,7 @@ class TabGAN(ParamsMixin):
         self.seed_ = result.seed
         self.memory_estimate_ = result.memory
         self.fit_seconds_ = result.seconds
+        self.sampled_epoch_ = result.sampled_epoch
         self.n_features_in_ = data.shape[1]
         self.feature_names_in_ = np.asarray(list(data.columns), dtype=object)
         if result.ledger is not None:
@@ -336,23 +345,10 @@ class TabGAN(ParamsMixin):
     def describe(self) -> str:
         """A plain-text summary: columns, training, and the privacy guarantee (if any)."""
         self._check_fitted()
-        lines = ["tabgan model", "", "columns:"]
-        for column in self.metadata_.columns:
-            lines.append(f"  {column.name!s:<28} {column.kind}")
-        if self.constraints_:
-            lines += ["", "constraints:", *(f"  {line}" for line in self.constraints_.describe())]
-        history = self.history_
-        lines += [
-            "",
-            f"training: {len(history)} epoch{'' if len(history) == 1 else 's'}, "
-            f"batch {self.config_.batch_size}, pac {self.config_.pac}"
-            + (f", {self.fit_seconds_:.1f} s" if math.isfinite(self.fit_seconds_) else ""),
-        ]
-        lines += history_table(history).splitlines()
-        ledger = getattr(self, "privacy_ledger_", None)
-        lines += ["", "privacy: trained without differential privacy; no formal guarantee "
-                      "holds." if ledger is None else ledger.describe()]
-        return "\n".join(lines)
+        return model_summary(
+            metadata=self.metadata_, constraints=self.constraints_, history=self.history_,
+            config=self.config_, seconds=self.fit_seconds_, sampled_epoch=self.sampled_epoch_,
+            ledger=getattr(self, "privacy_ledger_", None))
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> None:
@@ -371,6 +367,7 @@ class TabGAN(ParamsMixin):
             history=self.history_,
             seed=self.seed_,
             fit_seconds=self.fit_seconds_,
+            sampled_epoch=self.sampled_epoch_,
             ledger=getattr(self, "privacy_ledger_", None),
             constraints=self.constraints_.state_dict() if self.constraints_ else None,
         )
@@ -391,6 +388,7 @@ class TabGAN(ParamsMixin):
         model._adopt(restore(state, resolve_device(device), path), state.seed)
         model.history_ = state.history
         model.fit_seconds_ = state.fit_seconds
+        model.sampled_epoch_ = state.sampled_epoch
         model.n_features_in_ = len(model.metadata_.columns)
         model.feature_names_in_ = np.asarray(model.metadata_.names, dtype=object)
         if state.ledger is not None:

@@ -137,7 +137,8 @@ def test_the_checkpoint_is_tensors_and_json_with_one_generator_state(monkeypatch
     assert set(payload) == {"format", "version", "meta", "trainer"}
     # (the DP recipe turns the generator's weight average off)
     assert set(payload["trainer"]) == {"generator", "critic", "generator_optimizer",
-                                       "critic_optimizer", "rng"}
+                                       "critic_optimizer", "rng", "selection"}
+    assert set(payload["trainer"]["selection"]) == {"gap", "epoch", "rows_since", "weights"}
     meta = json.loads(payload["meta"])
     per_epoch = round(meta["release"]["n_rows"] / 100)
     assert meta["release"]["mechanisms"] and meta["privacy"]["steps"] == 2 * per_epoch

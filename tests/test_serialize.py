@@ -86,7 +86,13 @@ def test_format_1_files_load_and_sample_what_they_sampled_then(name):
     got = model.sample(3, random_state=1)
     want = pd.DataFrame(FORMAT_1_SAMPLES[name])
     want["when"] = pd.to_datetime(want["when"])
-    pd.testing.assert_frame_equal(got, want.astype(got.dtypes.to_dict()), check_exact=True)
+    # The generator runs in float32, whose matrix products differ in their last bits from
+    # one CPU to another (AVX2 against AVX-512 kernels): floats agree to 1e-6, datetimes
+    # (decoded from a float32 over decades) to two minutes, the rest exactly.
+    want = want.astype(got.dtypes.to_dict())
+    drift = (got.pop("when") - want.pop("when")).abs()
+    assert (drift <= pd.Timedelta(minutes=2)).all(), drift
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-6, atol=0)
     assert [c.kind for c in model.metadata_.columns] == ["continuous", "integer",
                                                          "categorical", "datetime"]
     if name == "model_v1_dp.tabgan":

@@ -74,7 +74,8 @@ def test_history_and_callback_stop(mixed_frame, tiny_model_params):
     model = TabGAN(**params).fit(mixed_frame, callback=stop_at_two)
     assert seen == [1, 2]
     assert list(model.history_.columns) == [
-        "epoch", "generator_loss", "critic_loss", "mode_coverage", "seconds", "steps"
+        "epoch", "generator_loss", "critic_loss", "mode_coverage", "seconds", "steps",
+        "marginal_gap",
     ]
     assert len(model.history_) == 2
     assert model.history_["mode_coverage"].between(0, 1).all()

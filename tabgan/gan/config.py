@@ -33,6 +33,7 @@ class GANConfig:
     generator_ema: float = 0.999  # decay of the generator's weight average (0: off)
     lr_decay: float = 0.0  # share of training over whose end both learning rates decay
     output_chain: bool = True  # each span's draw sees the earlier spans' (tabgan.gan.chain)
+    select_epoch: bool = True  # sample with the weights of the closest epoch (tabgan.gan.select)
     # GPU fast paths (the estimator turns them off on CPU)
     bf16_autocast: bool = False  # forward passes in bfloat16 autocast
     torch_compile: bool = False  # the generator through torch.compile
@@ -45,6 +46,7 @@ class GANConfig:
     def from_dict(cls, data: dict) -> GANConfig:
         data = dict(data)
         data.setdefault("output_chain", False)  # model files from before the chain
+        data.setdefault("select_epoch", False)  # and from before the choice of epoch
         for key in ("generator_dims", "critic_dims", "betas"):
             if key in data:
                 data[key] = tuple(data[key])

@@ -17,11 +17,13 @@ import torch
 
 from tabgan.encoding.layout import TableLayout
 from tabgan.gan import distributed
-from tabgan.gan.activation import OutputActivation, segment_max
+from tabgan.gan.activation import OutputActivation
 from tabgan.gan.config import GANConfig
+from tabgan.gan.marginals import between_spans, marginal_loss, pair_loss, span_draws
 from tabgan.gan.model import Critic, Generator, conditional_loss, new_generator, wgan_gp_losses
 from tabgan.gan.sampler import ConditionalSampler
 from tabgan.gan.schedule import Plan, lr_factor
+from tabgan.gan.select import EpochSelection
 
 __all__ = ["GANTrainer", "EpochRecord"]
 
@@ -43,6 +45,7 @@ class EpochRecord:
     mode_coverage: float  # share of the real data's categories and modes a batch covers
     seconds: float
     steps: int  # steps taken: steps_per_epoch, or fewer in an epoch cut short by the budget
+    marginal_gap: float | None = None  # the sampling generator's, where probed (gan.select)
 
 
 class GANTrainer:
@@ -112,17 +115,13 @@ class GANTrainer:
             **_FAST_ADAM,
         )
         n_soft = len(self.span_index.soft_index)
-        use = config.marginal_weight > 0 and marginals is not None
-        self._marginals = marginals.to(device) if use else None
+        self._target = None if marginals is None else marginals.to(device)
+        self._marginals = self._target if config.marginal_weight > 0 else None
         self._present = (torch.ones(n_soft, dtype=torch.bool, device=device) if present is None
                          else present.to(device))
         self._pairs = None
         if config.pair_weight > 0 and pairs is not None:
-            seg = self.span_index.soft_segment
-            other = seg[:, None] != seg[None, :]  # blocks of two different spans
-            self._pairs = (pairs.to(device) * other).contiguous()
-            self._n_pair_blocks = max(self.span_index.n_segments
-                                      * (self.span_index.n_segments - 1), 1)
+            self._pairs = (pairs.to(device) * between_spans(self.span_index)).contiguous()
 
     def _wrap_critic(self, device: torch.device) -> torch.nn.Module:
         return distributed.wrap(self.critic, device)
@@ -219,6 +218,21 @@ class GANTrainer:
             mine.copy_(theirs)
 
     @property
+    def selection(self) -> EpochSelection | None:
+        """The choice of the sampling weights among epochs (None: ``select_epoch`` off, or
+        no target marginals)."""
+        if not hasattr(self, "_selection"):
+            on = self.config.select_epoch and self._target is not None
+            self._selection = EpochSelection(
+                self.span_index, self._conditions(), self._target, self._pairs,
+                embedding_dim=self.config.embedding_dim) if on else None
+        return self._selection
+
+    def _conditions(self) -> ConditionalSampler:
+        """The sampler of the conditions that sampling draws (by plain frequency)."""
+        return self.sampler
+
+    @property
     def sampling_generator(self) -> Generator:
         """The generator that samples: the weight average when there is one."""
         return self.generator if self.ema_generator is None else self.ema_generator
@@ -244,38 +258,23 @@ class GANTrainer:
 
     def _marginal_loss(self, fake: torch.Tensor, weight: torch.Tensor | None = None
                        ) -> torch.Tensor:
-        """Cross-entropy of the target one-way marginals of the softmax spans (categories,
-        modes, bins, null slots) against the batch's mean outputs, averaged over spans.
-
+        """The one-way marginal term (:func:`~tabgan.gan.marginals.marginal_loss`).
         ``weight`` is each row's importance weight (its condition's plain frequency over
-        the log-frequency it was drawn by): the weighted batch means estimate the table's,
-        where plain means would over-hold the rare categories' rows, so that honouring
-        the conditions and matching the marginals do not pull apart."""
-        lay = self.span_index
-        soft = fake[:, lay.soft_index]
-        means = _row_shares(weight, soft) @ soft
-        target = self._marginals
-        per_span = target.new_zeros(lay.n_segments).index_add(0, lay.soft_segment, target)
-        spans = (per_span > 0).sum().clamp_min(1)
-        return -(target * torch.log(means + 1e-8)).sum() / spans
+        the log-frequency it was drawn by): weighted batch means estimate the table's,
+        where plain means would over-hold the rare categories' rows."""
+        soft = fake[:, self.span_index.soft_index]
+        return marginal_loss(soft, self._marginals, self.span_index, weight)
 
     def _pair_loss(self, fake: torch.Tensor, weight: torch.Tensor | None = None
                    ) -> torch.Tensor:
-        """Cross-entropy of the target two-way marginals of every two softmax spans against
-        the batch's (importance-weighted as in :meth:`_marginal_loss`), averaged over the
-        pairs of spans."""
-        soft = fake[:, self.span_index.soft_index]  # (B, P)
-        joint = (soft * _row_shares(weight, soft)[:, None]).T @ soft  # (P, P)
-        return -(self._pairs * torch.log(joint + 1e-8)).sum() / self._n_pair_blocks
+        """The two-way term (:func:`~tabgan.gan.marginals.pair_loss`), weighted alike."""
+        soft = fake[:, self.span_index.soft_index]
+        return pair_loss(soft, self._pairs, self.span_index, weight)
 
     def coverage(self, fake: torch.Tensor) -> torch.Tensor:
         """Share of the present categories and modes that ``fake`` hits at least once."""
-        lay = self.span_index
-        scores = fake[:, lay.soft_index]
-        top = segment_max(scores, lay.soft_segment, lay.n_segments)
-        hit = (scores == top[:, lay.soft_segment]).any(dim=0)
-        present = self._present
-        return (hit & present).sum() / present.sum().clamp_min(1)
+        hit = span_draws(fake[:, self.span_index.soft_index], self.span_index).any(dim=0)
+        return (hit & self._present).sum() / self._present.sum().clamp_min(1)
 
     # ------------------------------------------------------------------ loop
     def fit(
@@ -332,6 +331,10 @@ class GANTrainer:
             cover = self.coverage(fake)
             values = torch.stack([g_sum / steps, c_sum / (steps * cfg.critic_steps), cover])
             values = distributed.mean_over_ranks(values).tolist()
+            gap = None if self.selection is None else self.selection.consider(
+                self.sampling_generator, self.activation, epoch=epoch,
+                progress=plan.progress(), trained_rows=steps * cfg.batch_size,
+                last=done or epoch == epochs or plan.past_deadline())
             record = EpochRecord(
                 epoch=epoch,
                 generator_loss=values[0],
@@ -339,6 +342,7 @@ class GANTrainer:
                 mode_coverage=values[2],
                 seconds=time.perf_counter() - start,
                 steps=steps,
+                marginal_gap=gap,
             )
             history.append(record)
             if progress is not None:
@@ -364,6 +368,8 @@ class GANTrainer:
         if self.ema_generator is not None:
             state["ema_generator"] = self.ema_generator.state_dict()
             state["ema_updates"] = self._ema_updates
+        if self.selection is not None:
+            state["selection"] = self.selection.state_dict()
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -376,6 +382,8 @@ class GANTrainer:
         if self.ema_generator is not None:
             self.ema_generator.load_state_dict(state["ema_generator"])
             self._ema_updates = int(state["ema_updates"])
+        if self.selection is not None and "selection" in state:
+            self.selection.load_state_dict(state["selection"])
 
     def _set_ema_cap(self, planned_steps: int) -> None:
         """The average spans at most about the last tenth of the planned generator steps."""
@@ -390,9 +398,3 @@ class GANTrainer:
             for group, lr in zip(optimizer.param_groups, lrs, strict=True):
                 group["lr"] = lr * factor
 
-
-def _row_shares(weight: torch.Tensor | None, rows: torch.Tensor) -> torch.Tensor:
-    """Each row's share of a weighted batch mean: ``weight`` normalised, or 1/B for all."""
-    if weight is None:
-        return rows.new_full((rows.shape[0],), 1.0 / rows.shape[0])
-    return weight.to(rows.dtype) / weight.sum().clamp_min(1e-12)

@@ -136,6 +136,11 @@ class DPGANTrainer(GANTrainer):
         self.generator.train()
         return condition, raw, fake
 
+    def _conditions(self) -> ConditionalSampler:
+        # The choice of epoch draws its probe's conditions by the private counts, as
+        # sampling does: it reads released statistics only (post-processing).
+        return self.prior
+
     def _wrap_critic(self, device: torch.device) -> torch.nn.Module:
         # No DDP: the distributed DP optimizer reduces the clipped, noised gradients. The
         # ranks only need to start from the same weights.

@@ -42,7 +42,8 @@ def test_no_critic_loss_in_the_history_the_bar_the_file_or_describe(tmp_path):
     model.save(path)
     meta = json.loads(torch.load(path, weights_only=True)["meta"])
     stored = json.loads(meta["history"])
-    assert stored["columns"] == ["epoch", "generator_loss", "mode_coverage", "steps"]  # no times
+    assert stored["columns"] == ["epoch", "generator_loss", "mode_coverage", "steps",
+                                 "marginal_gap"]  # no times
     assert "critic loss" not in TabGAN.load(path).describe()
     bar = ProgressBar(1)
     bar.update(EpochRecord(1, 0.5, None, 0.9, 1.0, 3))
