@@ -16,7 +16,7 @@ from tabgan.checkpoint import FILE_NAME, read_checkpoint
 from tabgan.errors import ParameterError
 from tabgan.gan.marginals import marginal_gap
 from tabgan.gan.select import EpochSelection
-from tabgan.gan.train import GANTrainer
+from tests.gan.test_train import capture_trainer
 from tests.test_checkpoint import _interrupted, _params, _same_model
 
 
@@ -76,18 +76,6 @@ def test_the_gap_is_the_mean_total_variation_of_spans_and_pairs_of_spans(sample,
     assert float(marginal_gap(t(shares), t(shares), index, t(joint), t(joint))) == 0.0
 
 
-def _capture(monkeypatch) -> dict:
-    captured = {}
-    original = GANTrainer.fit
-
-    def capture(self, **kwargs):
-        captured["trainer"] = self
-        return original(self, **kwargs)
-
-    monkeypatch.setattr(GANTrainer, "fit", capture)
-    return captured
-
-
 def _planted(monkeypatch, gaps: dict[int, float]) -> None:
     """Every epoch probed, with the gap ``gaps[epoch]``."""
     monkeypatch.setattr(select, "EVERY", 0)
@@ -130,7 +118,7 @@ def test_the_fit_samples_with_the_lowest_gap_epoch_of_its_second_half(monkeypatc
 
 
 def test_the_probe_is_fixed_and_never_moves_the_fits_randomness(monkeypatch, mixed_frame):
-    captured = _capture(monkeypatch)
+    captured = capture_trainer(monkeypatch)
     TabGAN(**_params(epochs=2)).fit(mixed_frame)
     trainer = captured["trainer"]
     selection = trainer.selection
@@ -177,7 +165,7 @@ def test_select_epoch_refuses_anything_but_a_flag(mixed_frame):
 def test_a_private_fit_probes_with_the_private_conditions(monkeypatch):
     from tests.privacy.test_preprocessing import _frame
 
-    captured = _capture(monkeypatch)
+    captured = capture_trainer(monkeypatch)
     model = TabGAN(**_params(epsilon=3.0, epochs=2, batch_size=100)).fit(_frame(300))
     trainer = captured["trainer"]
     assert trainer.selection.conditions is trainer.prior  # released counts, not the rows'

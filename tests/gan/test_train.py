@@ -10,8 +10,8 @@ from tabgan import TabGAN
 from tabgan.gan.train import GANTrainer
 
 
-def _fit_and_capture_trainer(monkeypatch, frame, **params):
-    """Fit a TabGAN and return the GANTrainer it trained with."""
+def capture_trainer(monkeypatch) -> dict:
+    """From now on, every GANTrainer that trains is kept in the dict, as "trainer"."""
     captured = {}
     original = GANTrainer.fit
 
@@ -20,6 +20,12 @@ def _fit_and_capture_trainer(monkeypatch, frame, **params):
         return original(self, **kwargs)
 
     monkeypatch.setattr(GANTrainer, "fit", capture)
+    return captured
+
+
+def _fit_and_capture_trainer(monkeypatch, frame, **params):
+    """Fit a TabGAN and return the GANTrainer it trained with."""
+    captured = capture_trainer(monkeypatch)
     TabGAN(**params).fit(frame)
     return captured["trainer"]
 
