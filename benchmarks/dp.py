@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE",
                         help="extra TabGAN parameters, e.g. generator_steps=3 (not the "
                              "defaults any more: for experiments)")
+    parser.add_argument("--pools", type=int, nargs="+", default=None,
+                        help="sample every fit with each of these sample_pool values (one "
+                             "line each, from the same fit; default: the model's own)")
     args = parser.parse_args()
     extra = {}
     for item in args.set:
@@ -75,18 +78,22 @@ def main() -> None:
         start = time.perf_counter()
         model.fit(train)
         seconds = time.perf_counter() - start
-        synthetic = model.sample(len(train), random_state=args.seed + 1)
-        s = scoring.score(train, test, synthetic, table.target, table.positive, args.seed)
-        tpr = _membership(train, test, synthetic, args.seed)
         ledger = model.privacy_ledger_
         sgd = ledger.training()
         config = model.config_
-        print(f"epsilon {epsilon:>4g} (spent {ledger.epsilon:.3f})  shapes {s['shapes']:.3f}  "
-              f"trends {s['trends']:.3f}  TSTR {s['tstr']:.3f}  detection "
-              f"{s['detection']:.3f}  TPR@1%FPR distance "
-              f"{tpr.get('distance_attack', float('nan')):.3f} density "
-              f"{tpr.get('density_ratio_attack', float('nan')):.3f}  fit {seconds:.0f} s",
-              flush=True)
+        for pool in args.pools or [None]:
+            if pool is not None:
+                model.set_params(sample_pool=pool)
+            synthetic = model.sample(len(train), random_state=args.seed + 1)
+            s = scoring.score(train, test, synthetic, table.target, table.positive, args.seed)
+            tpr = _membership(train, test, synthetic, args.seed)
+            shown = f" pool {model.sample_pool}" if args.pools else ""
+            print(f"epsilon {epsilon:>4g}{shown} (spent {ledger.epsilon:.3f})  shapes "
+                  f"{s['shapes']:.3f}  trends {s['trends']:.3f}  TSTR {s['tstr']:.3f}  "
+                  f"detection {s['detection']:.3f}  TPR@1%FPR distance "
+                  f"{tpr.get('distance_attack', float('nan')):.3f} density "
+                  f"{tpr.get('density_ratio_attack', float('nan')):.3f}  fit {seconds:.0f} s",
+                  flush=True)
         print(f"    recipe: epochs {config.epochs} ({len(model.history_)} run), expected "
               f"batch {config.batch_size}, critic {config.critic_dims}, lr "
               f"{config.generator_lr:g}/{config.critic_lr:g}, preprocessing share "

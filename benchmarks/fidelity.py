@@ -13,6 +13,7 @@ each score against minutes.
     python benchmarks/fidelity.py --tables credit --minutes 3 --skip-reference
     python benchmarks/fidelity.py --minutes 2 --set numeric_encoding='"mixture"' --label ablation
     python benchmarks/fidelity.py --skip-reference --set epochs=30 --minutes 0   # fixed epochs
+    python benchmarks/fidelity.py --skip-reference --minutes 10 --pools 8 1  # raking or not
 """
 
 from __future__ import annotations
@@ -34,13 +35,23 @@ from tabgan import TabGAN
 METRICS = ("shapes", "trends", "tstr", "detection")
 
 
-def _fit_tabgan(train, minutes, seed, params):
+def _fit_tabgan(train, minutes, seed, params, pools=(None,)):
+    """One fit; a synthetic table of the training split's size and its facts for every
+    ``sample_pool`` in ``pools`` (None: the model's own), all from the same fit."""
     budget = {} if "epochs" in params else {"max_minutes": minutes}
     model = TabGAN(random_state=seed, verbose=False, **budget, **params).fit(train)
     seconds = model.history_["seconds"]
     info = {"epochs": len(model.history_), "s_per_epoch": float(statistics.median(seconds)),
             "fit_seconds": model.fit_seconds_, "sampled_epoch": model.sampled_epoch_}
-    return model.sample(len(train), random_state=seed + 1), info
+    out = []
+    for pool in pools:
+        if pool is not None:
+            model.set_params(sample_pool=pool)
+        started = time.perf_counter()
+        synthetic = model.sample(len(train), random_state=seed + 1)
+        out.append((synthetic, {**info, "sample_pool": model.sample_pool,
+                                "sample_seconds": time.perf_counter() - started}))
+    return out
 
 
 def _with_null_columns(frame):
@@ -119,12 +130,20 @@ def _line(table, model, minutes, info, s, label):
     return (
         f"{table:<7} {model:<6} {label + ' ' if label else ''}{minutes:>4g} min  "
         f"epochs {info['epochs']:>4}{_sampled(info)}  s/epoch {info['s_per_epoch']:5.2f}  "
+        f"{_pool(info)}"
         f"shapes {s['shapes']:.3f}  trends {s['trends']:.3f}  TSTR {s['tstr']:.3f} "
         f"(real {s['trtr']:.3f})  detection {s['detection']:.3f}  "
         f"worst column {column} {value:.3f}  "
         f"spike {spike_col} {spike[1]:.1%}->{spike[2]:.1%}  "
         f"copies {s['copies']:.4f} (holdout {s['copies_holdout']:.4f})  DCR {s['dcr_share']:.3f}"
     )
+
+
+def _pool(info) -> str:
+    """The sampling pool and the time the sample took, for tabgan's lines."""
+    if "sample_pool" not in info:
+        return ""
+    return f"pool {info['sample_pool']} (sample {info['sample_seconds']:.1f} s)  "
 
 
 def _sampled(info) -> str:
@@ -177,6 +196,9 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="PARAM=VALUE", help="a TabGAN parameter (a Python literal)")
     parser.add_argument("--label", default="", help="a label for the tabgan lines")
+    parser.add_argument("--pools", nargs="+", type=int, default=None,
+                        help="sample every tabgan fit with each of these sample_pool values "
+                             "(one line each, from the same fit)")
     parser.add_argument("--json", default=None, help="append every result to this JSON file")
     parser.add_argument("--png", default="fidelity.png", help="plot of score against minutes")
     parser.add_argument("--save-dir", default=None,
@@ -199,15 +221,19 @@ def main() -> None:
               f"columns; real train TSTR (TRTR) {trtr:.3f}", flush=True)
         if not args.skip_tabgan:
             for minutes in args.minutes:
-                synthetic, info = _fit_tabgan(train, minutes, args.seed, params)
-                _save(args.save_dir, name, "tabgan", args.label, minutes, synthetic)
-                s = scoring.score(train, test, synthetic, table.target, table.positive,
-                                  args.seed)
-                s["trtr"] = trtr
-                print(_line(name, "tabgan", minutes, info, s, args.label), flush=True)
-                rows.append({"table": name, "model": "tabgan", "minutes": minutes,
-                             "label": args.label, "params": params, "info": info,
-                             "scores": s})
+                for synthetic, info in _fit_tabgan(train, minutes, args.seed, params,
+                                                   args.pools or (None,)):
+                    label = (args.label if not args.pools else
+                             " ".join(p for p in (args.label, f"pool={info['sample_pool']}")
+                                      if p))
+                    _save(args.save_dir, name, "tabgan", label, minutes, synthetic)
+                    s = scoring.score(train, test, synthetic, table.target, table.positive,
+                                      args.seed)
+                    s["trtr"] = trtr
+                    print(_line(name, "tabgan", minutes, info, s, label), flush=True)
+                    rows.append({"table": name, "model": "tabgan", "minutes": minutes,
+                                 "label": label, "params": params, "info": info,
+                                 "scores": s})
         if not args.skip_reference:
             for minutes, (synthetic, info) in sorted(_fit_ctgan(train, args.minutes,
                                                                 args.seed).items()):

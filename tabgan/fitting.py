@@ -29,6 +29,7 @@ from tabgan.gan.config import GANConfig
 from tabgan.gan.memory import MemoryEstimate, estimate_training_memory, warn_if_too_large
 from tabgan.gan.model import Generator, new_generator
 from tabgan.gan.progress import ProgressBar
+from tabgan.gan.raking import Targets
 from tabgan.gan.runtime import draw_seed, rank_seed, resolve_device, torch_seeded
 from tabgan.gan.sampler import ConditionalSampler
 from tabgan.gan.train import EpochRecord
@@ -55,6 +56,7 @@ class Fitted:
     activation: OutputActivation
     sampler: ConditionalSampler  # conditions only, drawn by the counts' frequencies
     constraints: ConstraintSet  # undone and checked on every sampled row
+    targets: Targets | None = None  # the marginals sampling rakes to (tabgan.gan.raking)
 
     @property
     def layout(self) -> TableLayout:
@@ -68,7 +70,8 @@ def build_generator(config: GANConfig, layout: TableLayout) -> Generator:
 
 def assemble(transformer: TableTransformer, config: GANConfig, generator: Generator,
              counts: torch.Tensor, device: torch.device,
-             constraints: ConstraintSet | None = None) -> Fitted:
+             constraints: ConstraintSet | None = None,
+             targets: Targets | None = None) -> Fitted:
     """The fitted parts of a model, ready to sample on ``device``."""
     generator = generator.to(device).eval()
     layout = transformer.layout_
@@ -82,6 +85,7 @@ def assemble(transformer: TableTransformer, config: GANConfig, generator: Genera
         activation=OutputActivation(layout.index(device), config.gumbel_tau),
         sampler=ConditionalSampler(counts, layout),
         constraints=constraints or ConstraintSet.identity(transformer.metadata_),
+        targets=None if targets is None else targets.to(device),
     )
 
 
@@ -95,7 +99,7 @@ def restore(state: ModelState, device: torch.device, path) -> Fitted:
     except (RuntimeError, TabGANError, KeyError, TypeError) as exc:
         raise inconsistent(path, exc) from exc
     return assemble(state.transformer, state.config, generator, state.category_counts,
-                    device, constraints)
+                    device, constraints, state.targets)
 
 
 @dataclass
@@ -158,7 +162,7 @@ def fit_model(
         callback = checkpoints.start(trainer, plan, len(data), callback, started)
         start_epoch = checkpoints.start_epoch
     fitted = assemble(transformer, trainer.config, trainer.sampling_generator,
-                      plan.counts.cpu(), trainer.device, rules)
+                      plan.counts.cpu(), trainer.device, rules, plan.targets)
     if on_start is not None:
         on_start(fitted, seed)
     history = _train(trainer, plan.steps_per_epoch(config), params, started, callback,

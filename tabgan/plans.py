@@ -18,6 +18,7 @@ from typing import Any
 from tabgan.encoding.transformer import TableTransformer
 from tabgan.gan import distributed
 from tabgan.gan.config import GANConfig
+from tabgan.gan.raking import Targets
 from tabgan.gan.sampler import ConditionalSampler
 from tabgan.gan.train import GANTrainer
 from tabgan.privacy import accounting
@@ -83,8 +84,9 @@ class PublicPlan:
         positions = list(layout.softmax_positions)
         means = encoded.column_means()[positions]
         pairs = (encoded.co_occurrence(positions)
-                 if config.pair_weight > 0 and len(positions) <= MAX_PAIR_POSITIONS else None)
+                 if len(positions) <= MAX_PAIR_POSITIONS else None)
         self.counts = sampler.counts
+        self.targets = Targets(means.cpu(), None if pairs is None else pairs.cpu())
         return GANTrainer(config, layout, sampler, device=device, generator=rng,
                           marginals=means, present=means > 0, pairs=pairs)
 
@@ -179,6 +181,8 @@ class PrivatePlan:
         # the accountant's delta: what the category thresholds' extra deltas leave
         ledger_delta = self.delta - sum(m.extra_delta for m in self.mechanisms)
         self._release_pairs(config, layout, encoded, marginals, ledger_delta)
+        self.targets = None if marginals is None else Targets(  # released values only
+            marginals.cpu(), None if self.pairs is None else self.pairs.cpu())
         self.sample_rate = min(1.0, config.batch_size / self.n_rows)
         total_steps = config.epochs * self.steps_per_epoch(config) * config.critic_steps
         self.sigma = accounting.calibrate_noise(

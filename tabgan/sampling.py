@@ -1,5 +1,7 @@
 """Sampling from the fitted parts of a model: generator output for a batch of conditions,
-decoded to rows, and rows filtered until every condition and constraint holds."""
+decoded to rows, and rows filtered until every condition and constraint holds. Without
+conditions, a model that has target marginals draws ``pool`` times the rows asked for and
+keeps the rows that its raking weights select (:mod:`tabgan.gan.raking`)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ import pandas as pd
 import torch
 
 from tabgan.fitting import Fitted
+from tabgan.gan.raking import RakedPool, rake, span_codes, systematic
 from tabgan.table.conditions import ConditionSet
 
-__all__ = ["generate_matrix", "iter_rows"]
+__all__ = ["generate_matrix", "iter_rows", "raked_matrix"]
+
+_CHUNK_FLOATS = 1 << 24  # scores of the pool held at a time (64 MiB of float32)
 
 
 def generate_matrix(fitted: Fitted, n: int, rng: torch.Generator, condition=None, *,
@@ -45,19 +50,46 @@ def generate_matrix(fitted: Fitted, n: int, rng: torch.Generator, condition=None
     return out
 
 
-def _rows(fitted: Fitted, n: int, conds: ConditionSet, rng, np_rng) -> pd.DataFrame:
+def raked_matrix(fitted: Fitted, n: int, pool: int, rng: torch.Generator, *,
+                 chunk: int | None = None) -> torch.Tensor:
+    """Generator output ``(n, D)`` of ``n`` rows kept out of ``pool * n`` drawn, by raking
+    weights that bring the kept rows' one- and two-way marginals to the fit's targets
+    (:mod:`tabgan.gan.raking`). The pool is held as each row's draw in every span and its
+    alphas, not as scores, so that its memory stays a small multiple of the rows'."""
+    index = fitted.activation.layout
+    chunk = chunk or max(1024, _CHUNK_FLOATS // max(fitted.layout.dim, 1))
+    codes, alphas = [], []
+    for start in range(0, pool * n, chunk):
+        scores = generate_matrix(fitted, min(chunk, pool * n - start), rng)
+        codes.append(span_codes(scores, index).int())  # half the memory of long
+        alphas.append(scores[:, index.tanh_index])
+        del scores
+    codes, alphas = torch.cat(codes), torch.cat(alphas)
+    weights = rake(RakedPool(codes, index, fitted.targets), n)
+    keep = systematic(weights, n, rng)
+    out = torch.zeros(n, fitted.layout.dim, device=fitted.device)
+    out[:, index.tanh_index] = alphas[keep]
+    out.scatter_(1, index.soft_index[codes[keep].long()], 1.0)
+    return out
+
+
+def _rows(fitted: Fitted, n: int, conds: ConditionSet, rng, np_rng, pool: int = 1
+          ) -> pd.DataFrame:
     if n == 0:
         matrix = torch.zeros(0, fitted.layout.dim)
+    elif pool > 1 and fitted.targets is not None and not conds:
+        matrix = raked_matrix(fitted, n, pool, rng)
     else:
         matrix = generate_matrix(fitted, n, rng, fixed=conds.condition_target())
     return fitted.transformer.inverse_transform(matrix, random_state=int(np_rng.integers(2**62)))
 
 
 def iter_rows(fitted: Fitted, n: int, conds: ConditionSet, *, seed: int, batch_size: int,
-              max_tries: int) -> Iterator[pd.DataFrame]:
+              max_tries: int, pool: int = 1) -> Iterator[pd.DataFrame]:
     """Exactly ``n`` rows in chunks of at most ``batch_size``, each satisfying ``conds`` and
     every constraint; an error once ``max_tries`` batches more than ``n`` needs at full
-    acceptance have been drawn."""
+    acceptance have been drawn. Without conditions each chunk is raked out of ``pool``
+    times its rows (1: every row drawn is kept)."""
     sieve = fitted.constraints.sieve(conds)  # undoes the transforms, checks every row
     rng = torch.Generator(device=fitted.device).manual_seed(int(seed))
     np_rng = np.random.default_rng(int(seed))
@@ -67,7 +99,8 @@ def iter_rows(fitted: Fitted, n: int, conds: ConditionSet, *, seed: int, batch_s
     while have < n:
         if tries >= limit:
             raise sieve.unsatisfiable(have, n, tries * batch_size)
-        frame = sieve.filter(_rows(fitted, sieve.want(n - have, batch_size), conds, rng, np_rng))
+        frame = sieve.filter(_rows(fitted, sieve.want(n - have, batch_size), conds, rng, np_rng,
+                                   pool))
         tries += 1
         if len(frame):
             frame = frame.iloc[: n - have].reset_index(drop=True)

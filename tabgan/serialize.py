@@ -1,16 +1,21 @@
 """Model files: one ``torch.save`` of plain tensors and JSON strings, read back with
 ``weights_only=True``, so loading a file can never run code.
 
-Layout of the saved dict (format version 3)::
+Layout of the saved dict (format version 4)::
 
-    {"format": "tabgan-model", "version": 3,
+    {"format": "tabgan-model", "version": 4,
      "meta": "<JSON: params, config, transformer state, layout, history, ledger, ...>",
      "generator": {name: tensor, ...},      # the generator's state_dict
      "category_counts": tensor,              # condition-vector frequencies
-     "checksums": {member: "<sha256 hex>"}}  # of "meta", "category_counts", "generator.NAME"
+     "targets": {"marginals": tensor, "pairs": tensor},  # what sampling rakes to (or {})
+     "checksums": {member: "<sha256 hex>"}}  # of "meta", "category_counts", "generator.NAME",
+                                             # "targets.NAME"
 
 Every member's SHA-256 (of a tensor's dtype, shape and bytes; of the meta's UTF-8 text) is
-checked on load, so a damaged file is refused instead of sampling garbage. The critic is not
+checked on load, so a damaged file is refused instead of sampling garbage. The targets are
+the one- and two-way marginals of the softmax spans that sampling rakes its rows to
+(:mod:`tabgan.gan.raking`; under DP the released ones); ``pairs`` is absent where the fit
+had none. A version 3 file (no targets) samples without raking. The critic is not
 saved: it is not needed to sample. The meta may hold ``"constraints"`` (the fitted
 :class:`~tabgan.table.constraint_set.ConstraintSet`) and ``"wrapper"`` (the state of an API
 wrapper such as :class:`tabgan.compat.CTGAN`). Version 2 files (no checksums) and version 1
@@ -37,6 +42,7 @@ from tabgan.encoding.layout import TableLayout
 from tabgan.encoding.transformer import TableTransformer
 from tabgan.errors import ModelFileError
 from tabgan.gan.config import GANConfig
+from tabgan.gan.raking import Targets
 from tabgan.privacy.ledger import PrivacyLedger
 from tabgan.table.atomic import atomic_path
 from tabgan.table.constraint_parsing import parse_constraints
@@ -46,8 +52,9 @@ __all__ = ["FORMAT", "VERSION", "ModelState", "save_model", "load_model", "check
            "inconsistent"]
 
 FORMAT = "tabgan-model"
-VERSION = 3
+VERSION = 4
 _CHECKSUMS_SINCE = 3
+_TARGETS_SINCE = 4
 _TUPLE_PARAMS = ("generator_dims", "critic_dims", "betas")
 
 
@@ -67,6 +74,7 @@ class ModelState:
     ledger: PrivacyLedger | None = None
     constraints: dict | None = None  # ConstraintSet.state_dict(), when there are constraints
     wrapper: dict | None = None  # JSON state of an API wrapper (tabgan.compat)
+    targets: Targets | None = None  # the marginals sampling rakes to (none before version 4)
 
 
 def save_model(path: str | os.PathLike, state: ModelState) -> None:
@@ -99,6 +107,7 @@ def save_model(path: str | os.PathLike, state: ModelState) -> None:
         "meta": json.dumps(meta),
         "generator": {k: v.detach().cpu() for k, v in state.generator.items()},
         "category_counts": state.category_counts.detach().cpu(),
+        "targets": _targets_payload(state.targets),
     }
     payload["checksums"] = checksums(payload)
     buffer = io.BytesIO()  # serialized first: a full disk is then a plain OSError
@@ -113,7 +122,31 @@ def checksums(payload: dict) -> dict[str, str]:
            "category_counts": _tensor_digest(payload["category_counts"])}
     for name, tensor in payload["generator"].items():
         out[f"generator.{name}"] = _tensor_digest(tensor)
+    for name, tensor in payload.get("targets", {}).items():
+        out[f"targets.{name}"] = _tensor_digest(tensor)
     return out
+
+
+def _targets_payload(targets: Targets | None) -> dict[str, torch.Tensor]:
+    if targets is None:
+        return {}
+    out = {"marginals": targets.marginals.detach().cpu()}
+    if targets.pairs is not None:
+        out["pairs"] = targets.pairs.detach().cpu()
+    return out
+
+
+def _targets(payload: dict, transformer: TableTransformer) -> Targets | None:
+    """The targets of a file, checked against its layout (None: a file without them)."""
+    stored = payload.get("targets") or {}
+    if not isinstance(stored, dict) or "marginals" not in stored:
+        return None
+    positions = len(transformer.layout_.softmax_positions)
+    marginals, pairs = stored["marginals"], stored.get("pairs")
+    if tuple(marginals.shape) != (positions,) or (
+            pairs is not None and tuple(pairs.shape) != (positions, positions)):
+        raise ValueError("the stored targets do not match the layout")
+    return Targets(marginals.float(), None if pairs is None else pairs.float())
 
 
 def _tensor_digest(tensor: torch.Tensor) -> str:
@@ -143,8 +176,8 @@ def _check_members(path: str, payload: dict) -> None:
 
 
 def load_model(path: str | os.PathLike) -> ModelState:
-    """Read a model file written by :func:`save_model` (format version 1, 2 or 3); the
-    members of a version 3 file are checked against their checksums."""
+    """Read a model file written by :func:`save_model` (format version 1 to 4); the
+    members of a file from version 3 on are checked against their checksums."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise ModelFileError(f"no model file at {path!r}; train one with `tabgan fit`.")
@@ -198,6 +231,7 @@ def load_model(path: str | os.PathLike) -> ModelState:
             ledger=PrivacyLedger.from_dict(meta["privacy"]) if meta.get("privacy") else None,
             constraints=meta.get("constraints"),
             wrapper=meta.get("wrapper"),
+            targets=_targets(payload, transformer) if version >= _TARGETS_SINCE else None,
         )
     except ModelFileError:
         raise

@@ -66,6 +66,10 @@ class TabGAN(ParamsMixin):
         draws come closest to the fit's one- and two-way marginals of the encoded columns
         (see :mod:`tabgan.gan.select`; ``history_["marginal_gap"]``); False samples with
         the last epoch's. Under DP the choice reads released statistics only.
+    sample_pool:
+        Sampling without conditions draws this many times the rows asked for and keeps the
+        ones that bring the one- and two-way marginals onto the fit's (see
+        :mod:`tabgan.gan.raking`; 1 keeps every row drawn; under DP no privacy is spent).
     generator_ema:
         Decay of an exponential moving average of the generator's weights, updated after
         every generator step; the average is what samples (0 turns it off).
@@ -173,6 +177,7 @@ class TabGAN(ParamsMixin):
     pair_weight: float = _D.pair_weight
     output_chain: bool = _D.output_chain
     select_epoch: bool = _D.select_epoch
+    sample_pool: int = 8
     generator_ema: float = _D.generator_ema
     lr_decay: float = _D.lr_decay
     numeric_encoding: str = "quantile"
@@ -285,12 +290,8 @@ class TabGAN(ParamsMixin):
         more than ``n`` needs at full acceptance have been drawn (a ConstraintError when
         constraints rejected the rows).
         """
-        parts = list(
-            self.iter_sample(
-                n, conditions, random_state=random_state, batch_size=batch_size,
-                max_tries=max_tries,
-            )
-        )
+        parts = list(self.iter_sample(n, conditions, random_state=random_state,
+                                      batch_size=batch_size, max_tries=max_tries))
         if len(parts) == 1:
             return parts[0]
         return pd.concat(parts, ignore_index=True)
@@ -310,10 +311,11 @@ class TabGAN(ParamsMixin):
         self._check_fitted()
         check_count("n", n, allow_zero=True)
         check_count("batch_size", batch_size)
+        check_count("sample_pool", self.sample_pool)
         conds = self.condition_set(conditions or {})
         seed = random_state if random_state is not None else self._next_sample_seed()
         return sampling.iter_rows(self._fitted, n, conds, seed=seed, batch_size=batch_size,
-                                  max_tries=max_tries)
+                                  max_tries=max_tries, pool=self.sample_pool)
 
     def condition_set(self, conditions: Mapping[Any, Any]) -> ConditionSet:
         """``conditions`` checked against the model: unknown columns or categories, ranges
@@ -370,6 +372,7 @@ class TabGAN(ParamsMixin):
             sampled_epoch=self.sampled_epoch_,
             ledger=getattr(self, "privacy_ledger_", None),
             constraints=self.constraints_.state_dict() if self.constraints_ else None,
+            targets=self._fitted.targets,
         )
 
     @classmethod

@@ -277,3 +277,21 @@ def test_fit_with_epsilon_prints_and_keeps_the_ledger(tmp_path):
     bad = _run("fit", data, "-o", tmp_path / "x.tabgan", "--epsilon", "3", "--delta", "0.5",
                "--metadata", meta)
     assert bad.exit_code == 1 and "1/n" in bad.output
+
+
+def test_sample_pool_is_stored_by_fit_and_overridden_by_sample(tmp_path, csv):
+    model = tmp_path / "m.tabgan"
+    result = _run("fit", csv, "-o", model, *FAST, "--sample-pool", 3)
+    assert result.exit_code == 0, result.output
+    loaded = TabGAN.load(model)
+    assert loaded.sample_pool == 3
+    for pool in (3, 1):
+        out = tmp_path / f"s{pool}.parquet"
+        args = [] if pool == 3 else ["--sample-pool", pool]
+        result = _run("sample", model, "-n", 200, "-o", out, "--seed", 2, "--quiet", *args)
+        assert result.exit_code == 0, result.output
+        expected = loaded.set_params(sample_pool=pool).sample(200, random_state=2)
+        assert pd.read_parquet(out)["count"].tolist() == expected["count"].tolist()
+    result = _run("sample", model, "-n", 5, "-o", tmp_path / "x.csv", "--sample-pool", 0)
+    assert result.exit_code == 2 and "--sample-pool" in result.output
+    assert not (tmp_path / "x.csv").exists()

@@ -183,7 +183,7 @@ def test_save_and_load_are_tabgans_model_files(table, tmp_path):
     path = tmp_path / "model.pkl"
     model.save(path)
     payload = torch.load(path, weights_only=True)  # plain tensors and JSON, no pickle
-    assert payload["format"] == "tabgan-model" and payload["version"] == 3
+    assert payload["format"] == "tabgan-model" and payload["version"] == 4
     loaded = CTGAN.load(path)
     assert loaded.get_params() == {**model.get_params(), "generator_dim": [16],
                                    "discriminator_dim": [16]}

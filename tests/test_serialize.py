@@ -112,7 +112,7 @@ def test_a_stored_layout_must_match_the_transformer(tmp_path, mixed_frame, tiny_
     model.save(path)
     payload = torch.load(path, weights_only=True)
     meta = json.loads(payload["meta"])
-    assert meta["layout"] == model.layout_.to_dict() and payload["version"] == 3
+    assert meta["layout"] == model.layout_.to_dict() and payload["version"] == 4
     meta["layout"]["columns"][0]["spans"][0][0] += 1
     payload["meta"] = json.dumps(meta)
     payload["checksums"] = checksums(payload)  # consistent checksums of inconsistent parts

@@ -42,13 +42,17 @@ __all__ = ["sample", "info"]
               show_default=True,
               help="With --condition: batches drawn beyond what full acceptance needs before "
                    "giving up.")
+@click.option("--sample-pool", "sample_pool", type=click.IntRange(min=1), default=None,
+              help="Draw this many times the rows asked for and keep the ones that bring "
+                   "the marginals onto the table's (1: keep every row drawn) [default: the "
+                   "model's, 8 unless it was fitted with another].")
 @click.option("--device", default=LOAD_DEFAULTS["device"], show_default=True,
               help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages.")
 @sink_options(default="'synthetic'")
 @fail_nicely
-def sample(model_path, n, output, conditions, seed, batch_size, max_tries, device, quiet,
-           output_table, if_exists):
+def sample(model_path, n, output, conditions, seed, batch_size, max_tries, sample_pool,
+           device, quiet, output_table, if_exists):
     """Generate rows from a saved MODEL.
 
     Example:
@@ -59,6 +63,8 @@ def sample(model_path, n, output, conditions, seed, batch_size, max_tries, devic
     """
     sink = sink_args(output, output_table, if_exists, default_table="synthetic")
     model = TabGAN.load(model_path, device=device)
+    if sample_pool is not None:
+        model.set_params(sample_pool=sample_pool)
     started = time.perf_counter()
     chunks = model.iter_sample(n, parse_condition_strings(list(conditions)) or None,
                                random_state=seed, batch_size=batch_size, max_tries=max_tries)
