@@ -6,9 +6,9 @@ them. Sampling closes the rest: it draws a pool of ``pool`` times the rows asked
 gives every pool row a weight by raking (iterative proportional fitting: span after span,
 then pair after pair of spans, each row's weight is multiplied by its cell's target share
 over the pool's weighted share, sweep after sweep), caps every weight so that no row is
-expected twice, and keeps the rows asked for by systematic resampling. Each row kept is a
-row the generator drew, unchanged: the raking moves how often rows of a kind are kept,
-never a value.
+expected twice (and none below a fiftieth of the uniform weight), and keeps the rows
+asked for by systematic resampling. Each row kept is a row the generator drew, unchanged:
+the raking moves how often rows of a kind are kept, never a value.
 
 The targets are the ones the fit trained towards (:mod:`tabgan.gan.marginals`): the
 encoded rows' marginals without DP, the released ones under DP, so that under DP the
@@ -23,12 +23,13 @@ import torch
 
 from tabgan.encoding.layout import SpanIndex
 
-__all__ = ["Targets", "RakedPool", "span_codes", "rake", "systematic", "MAX_PAIRS",
-           "SWEEPS", "TOLERANCE"]
+__all__ = ["Targets", "RakedPool", "span_codes", "rake", "cap", "systematic", "FLOOR",
+           "MAX_PAIRS", "SWEEPS", "TOLERANCE"]
 
 SWEEPS = 10  # raking sweeps at most
 TOLERANCE = 1e-3  # a sweep whose cells lie this close to their targets (mean TV) ends it
 MAX_PAIRS = 256  # pairs of spans raked, the farthest from their targets first
+FLOOR = 0.02  # the smallest weight, as a share of the uniform one
 _GAP_ROWS = 16384  # pool rows that rank the pairs
 
 
@@ -116,20 +117,27 @@ def rake(pool: RakedPool, n: int, *, sweeps: int = SWEEPS, tolerance: float = TO
     weighted shares of every span and pair of spans come close to their targets."""
     rows = pool.local.shape[0]
     w = torch.full((rows,), 1.0 / rows, dtype=torch.float64, device=pool.local.device)
+    # Every row's weight stays within [FLOOR, rows / n] times the uniform one: a row is
+    # kept at most once, and none is dropped for good, so that targets the pool cannot
+    # reach (a cell it never draws, a target of zero) cannot pile the weight on a few rows.
+    low, high = FLOOR / rows, 1.0 / max(n, 1)
     cells = [(pool.local[:, s], t) for s, t in pool.ones]
     cells += [(pool.key(a, b), t) for a, b, t in pool.pairs]
     for _ in range(sweeps):
         moved = 0.0
         for key, target in cells:
             share = torch.bincount(key, weights=w, minlength=len(target))
-            share = share / share.sum().clamp_min(1e-300)
+            share = share / share.sum()
             moved += 0.5 * float((share - target).abs().sum())
-            ratio = torch.where(share > 0, target / share.clamp_min(1e-300), 1.0)
+            reach = target * (share > 0)  # the pool can only match the cells it draws
+            if float(reach.sum()) <= 0:
+                continue
+            ratio = torch.where(share > 0, reach / reach.sum() / share.clamp_min(1e-300), 1.0)
             w = w * ratio[key]
-        w = cap(w / w.sum().clamp_min(1e-300), n)
+            w = (w / w.sum()).clamp(low, high)
         if not cells or moved / len(cells) < tolerance:
             break
-    return w
+    return cap(w / w.sum(), n)
 
 
 def cap(w: torch.Tensor, n: int) -> torch.Tensor:

@@ -136,6 +136,29 @@ def test_raking_brings_a_pool_onto_targets_it_can_reach(sizes, seed):
     assert far > 0.05 or near < far
 
 
+@given(st.lists(st.integers(2, 4), min_size=1, max_size=3), st.integers(1, 8),
+       st.integers(0, 2**31))
+@settings(max_examples=30, deadline=None)
+def test_targets_the_pool_cannot_reach_keep_every_kept_row_distinct(sizes, pool, seed):
+    """A pool that draws one cell of every span only, against targets that give that cell
+    nothing: the weights stay within their bounds, and the rows kept are n distinct ones,
+    never a few rows over and over."""
+    rng = torch.Generator().manual_seed(seed)
+    index = _index(sizes)
+    keep = 50
+    rows = keep * pool
+    local = torch.zeros(rows, len(sizes), dtype=torch.long)
+    local[: rows // 10, 0] = 1  # a tenth of the rows in a second cell of the first span
+    codes = local + torch.tensor(np.cumsum([0, *sizes[:-1]]))
+    marginals = torch.cat([torch.tensor([0.0] + [1.0 / (k - 1)] * (k - 1)) for k in sizes])
+    w = rake(RakedPool(codes, index, Targets(marginals, None)), keep)
+    assert torch.isclose(w.sum(), torch.tensor(1.0, dtype=torch.float64))
+    assert float(w.max()) <= (1 + 1e-9) / keep
+    assert float(w.min()) >= raking.FLOOR / rows * 0.5
+    kept = systematic(w, keep, rng)
+    assert len(kept.unique()) == keep
+
+
 def test_raking_leaves_a_span_without_target_alone_and_ranks_pairs(monkeypatch):
     """A span whose target is all zero is not raked; beyond MAX_PAIRS pairs, the farthest
     from their targets are the ones kept."""
