@@ -26,7 +26,7 @@ import warnings
 import scoring
 import tables
 
-from tabgan import TabGAN
+from tabgan import TabGAN, sampling
 
 
 def _membership(train, test, synthetic, seed):
@@ -87,7 +87,8 @@ def main() -> None:
             synthetic = model.sample(len(train), random_state=args.seed + 1)
             s = scoring.score(train, test, synthetic, table.target, table.positive, args.seed)
             tpr = _membership(train, test, synthetic, args.seed)
-            shown = f" pool {model.sample_pool}" if args.pools else ""
+            shown = (f" pool {sampling.resolved_pool(model.sample_pool, model.epsilon)}"
+                     if args.pools else "")
             print(f"epsilon {epsilon:>4g}{shown} (spent {ledger.epsilon:.3f})  shapes "
                   f"{s['shapes']:.3f}  trends {s['trends']:.3f}  TSTR {s['tstr']:.3f}  "
                   f"detection {s['detection']:.3f}  TPR@1%FPR distance "

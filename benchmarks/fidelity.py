@@ -30,7 +30,7 @@ from pathlib import Path
 import scoring
 import tables
 
-from tabgan import TabGAN
+from tabgan import TabGAN, sampling
 
 METRICS = ("shapes", "trends", "tstr", "detection")
 
@@ -49,7 +49,8 @@ def _fit_tabgan(train, minutes, seed, params, pools=(None,)):
             model.set_params(sample_pool=pool)
         started = time.perf_counter()
         synthetic = model.sample(len(train), random_state=seed + 1)
-        out.append((synthetic, {**info, "sample_pool": model.sample_pool,
+        out.append((synthetic, {**info, "sample_pool": sampling.resolved_pool(
+                                    model.sample_pool, model.epsilon),
                                 "sample_seconds": time.perf_counter() - started}))
     return out
 

@@ -14,9 +14,16 @@ import torch
 
 from tabgan.fitting import Fitted
 from tabgan.gan.raking import RakedPool, rake, span_codes, systematic
+from tabgan.settings import check_count
 from tabgan.table.conditions import ConditionSet
 
-__all__ = ["generate_matrix", "iter_rows", "raked_matrix"]
+__all__ = ["DEFAULT_POOL", "generate_matrix", "iter_rows", "raked_matrix", "resolved_pool"]
+
+# Rows drawn for every row kept by raking, when ``sample_pool`` is None and the model is not
+# private. Under DP the default is 1: the released two-way marginals fall back to
+# independence wherever the noise hides a cell, and raking towards them cost TSTR in every
+# measured fit (docs/benchmarks.md).
+DEFAULT_POOL = 8
 
 _CHUNK_FLOATS = 1 << 24  # scores of the pool held at a time (64 MiB of float32)
 
@@ -48,6 +55,15 @@ def generate_matrix(fitted: Fitted, n: int, rng: torch.Generator, condition=None
             out[start : start + m] = fitted.activation.sample_scores(raw, rng, generator.chain)
     generator.train(was_training)
     return out
+
+
+def resolved_pool(sample_pool: int | None, epsilon) -> int:
+    """The pool ``sample`` rakes from: ``sample_pool``, or by default ``DEFAULT_POOL``
+    without DP and 1 (no raking) under DP."""
+    if sample_pool is None:
+        return 1 if epsilon is not None else DEFAULT_POOL
+    check_count("sample_pool", sample_pool)
+    return int(sample_pool)
 
 
 def raked_matrix(fitted: Fitted, n: int, pool: int, rng: torch.Generator, *,

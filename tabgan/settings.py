@@ -113,7 +113,8 @@ def gan_config(params: dict[str, Any], n_rows: int, *, world: int = 1,
     elsewhere)."""
     for name in ("batch_size", "pac", "critic_steps", "generator_steps"):
         check_count(name, params[name])
-    check_count("sample_pool", params.get("sample_pool", 1))
+    if params.get("sample_pool") is not None:
+        check_count("sample_pool", params["sample_pool"])
     for name in ("output_chain", "select_epoch", "log_frequency"):
         check_flag(name, params.get(name, True))
     if params["epochs"] is not None:

@@ -69,7 +69,7 @@ class TabGAN(ParamsMixin):
     sample_pool:
         Sampling without conditions draws this many times the rows asked for and keeps the
         ones that bring the one- and two-way marginals onto the fit's (see
-        :mod:`tabgan.gan.raking`; 1 keeps every row drawn; under DP no privacy is spent).
+        :mod:`tabgan.gan.raking`; 1 keeps every row drawn). None: 8, and 1 under DP.
     generator_ema:
         Decay of an exponential moving average of the generator's weights, updated after
         every generator step; the average is what samples (0 turns it off).
@@ -177,7 +177,7 @@ class TabGAN(ParamsMixin):
     pair_weight: float = _D.pair_weight
     output_chain: bool = _D.output_chain
     select_epoch: bool = _D.select_epoch
-    sample_pool: int = 8
+    sample_pool: int | None = None
     generator_ema: float = _D.generator_ema
     lr_decay: float = _D.lr_decay
     numeric_encoding: str = "quantile"
@@ -311,11 +311,11 @@ class TabGAN(ParamsMixin):
         self._check_fitted()
         check_count("n", n, allow_zero=True)
         check_count("batch_size", batch_size)
-        check_count("sample_pool", self.sample_pool)
         conds = self.condition_set(conditions or {})
         seed = random_state if random_state is not None else self._next_sample_seed()
         return sampling.iter_rows(self._fitted, n, conds, seed=seed, batch_size=batch_size,
-                                  max_tries=max_tries, pool=self.sample_pool)
+                                  max_tries=max_tries,
+                                  pool=sampling.resolved_pool(self.sample_pool, self.epsilon))
 
     def condition_set(self, conditions: Mapping[Any, Any]) -> ConditionSet:
         """``conditions`` checked against the model: unknown columns or categories, ranges

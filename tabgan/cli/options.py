@@ -115,10 +115,11 @@ _TRAINING_OPTIONS = [
                  default=default("max_minutes"),
                  help="Stop training after this many minutes (checked after every step)."),
     click.option("--sample-pool", "sample_pool", type=click.IntRange(min=1),
-                 default=default("sample_pool"), show_default=True,
+                 default=default("sample_pool"),
                  help="Sampling draws this many times the rows asked for and keeps the ones "
                       "that bring the sample's one- and two-way marginals onto the table's "
-                      "(1: keep every row drawn). Stored with the model."),
+                      "(1: keep every row drawn). Stored with the model. [default: 8; 1 "
+                      "under --epsilon]"),
     click.option("--discrete", "discrete", multiple=True, metavar="COLUMN",
                  help="Treat COLUMN as categorical (repeatable)."),
     click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,

@@ -45,7 +45,7 @@ __all__ = ["sample", "info"]
 @click.option("--sample-pool", "sample_pool", type=click.IntRange(min=1), default=None,
               help="Draw this many times the rows asked for and keep the ones that bring "
                    "the marginals onto the table's (1: keep every row drawn) [default: the "
-                   "model's, 8 unless it was fitted with another].")
+                   "model's: 8, 1 for a DP model, unless it was fitted with another].")
 @click.option("--device", default=LOAD_DEFAULTS["device"], show_default=True,
               help="auto, cpu, cuda or cuda:N.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages.")

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tabgan.gan.raking as raking
-from tabgan import TabGAN
+from tabgan import TabGAN, sampling
 from tabgan.encoding.layout import SpanIndex
 from tabgan.errors import ParameterError
 from tabgan.gan.raking import RakedPool, Targets, cap, rake, span_codes, systematic
@@ -210,10 +210,10 @@ def skewed_model():
 
 def test_a_raked_sample_lies_closer_to_the_tables_marginals(skewed_model):
     frame, model = skewed_model
-    assert model.sample_pool == 8 and model._fitted.targets is not None
+    assert model.sample_pool is None and model._fitted.targets is not None  # 8
     raked = model.sample(1500, random_state=1)
     plain = model.set_params(sample_pool=1).sample(1500, random_state=1)
-    model.set_params(sample_pool=8)
+    model.set_params(sample_pool=None)
     assert len(raked) == 1500 and list(raked.columns) == list(frame.columns)
     assert _gap(frame, raked) < 0.03
     assert _gap(frame, raked) < 0.5 * _gap(frame, plain)
@@ -222,8 +222,6 @@ def test_a_raked_sample_lies_closer_to_the_tables_marginals(skewed_model):
 def test_raked_rows_are_rows_the_generator_drew(skewed_model):
     """Raking chooses among drawn rows, it changes no value: every raked row's codes and
     alphas are a row of the pool."""
-    from tabgan import sampling
-
     _, model = skewed_model
     fitted = model._fitted
     rng = torch.Generator().manual_seed(3)
@@ -243,7 +241,7 @@ def test_conditional_samples_are_not_raked(skewed_model):
     _, model = skewed_model
     raked = model.sample(300, {"a": "d"}, random_state=4)
     plain = model.set_params(sample_pool=1).sample(300, {"a": "d"}, random_state=4)
-    model.set_params(sample_pool=8)
+    model.set_params(sample_pool=None)
     pd.testing.assert_frame_equal(raked, plain)
     assert (raked["a"] == "d").all()
 
@@ -252,7 +250,7 @@ def test_sample_pool_must_be_a_positive_integer(skewed_model):
     frame, model = skewed_model
     with pytest.raises(ParameterError, match="sample_pool must be a positive integer"):
         model.set_params(sample_pool=0).sample(10)
-    model.set_params(sample_pool=8)
+    model.set_params(sample_pool=None)
     with pytest.raises(ParameterError, match="sample_pool must be a positive integer"):
         TabGAN(epochs=1, sample_pool=1.5, verbose=False).fit(frame)
 
@@ -284,7 +282,7 @@ def test_a_file_without_targets_samples_every_row_it_draws(skewed_model, tmp_pat
     assert old._fitted.targets is None
     pd.testing.assert_frame_equal(old.sample(300, random_state=5),
                                   model.set_params(sample_pool=1).sample(300, random_state=5))
-    model.set_params(sample_pool=8)
+    model.set_params(sample_pool=None)
 
 
 def test_a_damaged_target_is_refused(skewed_model, tmp_path):
@@ -315,4 +313,11 @@ def test_a_private_fit_rakes_to_its_released_marginals_only(monkeypatch):
     assert targets.pairs is not None and torch.equal(targets.pairs, trainer._pairs.cpu())
     exact = trainer.sampler.data.column_means()[list(model.layout_.softmax_positions)]
     assert not torch.allclose(targets.marginals, exact.cpu(), atol=1e-4)  # noisy
-    assert len(model.sample(100)) == 100
+    # by default a private model does not rake (its pairs fall back to independence where
+    # the noise hides a cell); asked to, it rakes to the released targets
+    assert sampling.resolved_pool(None, 3.0) == 1 and sampling.resolved_pool(None, None) == 8
+    pd.testing.assert_frame_equal(model.sample(300, random_state=1),
+                                  model.set_params(sample_pool=1).sample(300, random_state=1))
+    raked = model.set_params(sample_pool=4).sample(300, random_state=1)
+    assert len(raked) == 300 and not raked.equals(model.set_params(sample_pool=1).sample(
+        300, random_state=1))
