@@ -27,10 +27,8 @@ row count); none of it reads a value.
    back narrow, a spread-out one keeps what the coarse release saw. Where no block size
    accounts for 99% of the values, the noise is too large to tell where the tails end, and
    the coarse range stays. The shape the mixture is fitted to
-   keeps each bin at the finest scale where its block is significant (a block's count
-   beyond its bins significant on their own spread over its other bins), so that neither
-   the noise floor of the empty bins nor a full bin's neighbours spread synthetic values
-   over the range.
+   keeps each bin at the finest scale where its block is significant, so that the noise
+   floor of the empty bins does not spread synthetic values over the whole range.
 """
 
 from __future__ import annotations
@@ -180,11 +178,9 @@ def refine(noisy: np.ndarray, edges: np.ndarray, sigma: float, n_values: float,
 
 
 def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
-    """Non-negative bin weights from a noisy histogram: a bin that is significant on its
-    own keeps its noisy count; within a significant block of 2, 5 or 10 bins, what the
-    block holds beyond its bins already kept is spread evenly over its other bins (so that
-    a full bin does not lend its mass to the empty ones beside it); 0 where no block is
-    significant (all zeros when nothing stands out of the noise)."""
+    """Non-negative bin weights from a noisy histogram: each bin keeps the mean of its
+    block at the finest block size (1, 2, 5, 10) where that block is significant, and 0
+    where none is (all zeros when nothing stands out of the noise)."""
     out = np.full(len(noisy), np.nan)
     for size in _BLOCKS:
         if size > len(noisy):
@@ -192,9 +188,8 @@ def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
         starts, sums = _blocks(noisy, size)
         significant = sums > sigma * math.sqrt(size) * significance(len(sums))
         for start, total, keep in zip(starts, sums, significant, strict=True):
-            block = out[start : start + size]
-            fill = np.isnan(block)
-            if keep and fill.any():
-                rest = total - np.nansum(block)
-                block[fill] = max(rest, 0.0) / int(fill.sum())
+            block = slice(start, start + size)
+            if keep:
+                fill = np.isnan(out[block])
+                out[block][fill] = total / size
     return np.nan_to_num(out, nan=0.0)
