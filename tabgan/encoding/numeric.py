@@ -49,6 +49,7 @@ class NumericCodec:
         # False when the statistics were released under DP: out-of-range values and
         # unexpected nulls are then coerced by rule rather than refused.
         self.strict = True
+        self.drawn_positions = False
         self.unit = datetimes.column_unit(meta.dtype, meta.datetime_format)
         self.int_limits = _integer_limits(meta.dtype)
         self.decimals: int | None = None  # continuous values are rounded to these digits
@@ -58,6 +59,8 @@ class NumericCodec:
         self.low, self.high = (float(b) for b in stat.bounds)
         self.step_ns = int(stat.step_ns) if self.meta.kind == "datetime" else 1
         self.strict = bool(stat.exact)
+        # a released histogram's bins: their inner shape is the release's (see _position)
+        self.drawn_positions = not stat.exact and stat.support is not None
         self.decimals = stat.decimals if stat.decimals is not None else self.meta.decimals
 
     @property
@@ -122,6 +125,7 @@ class NumericCodec:
         alpha = np.clip(block[:, 0].astype(np.float64), -1.0, 1.0)
         mode = np.argmax(block[:, 1 : 1 + self.n_modes], axis=1)
         null = mode >= k_modes
+        alpha = self._position(alpha, rng)
         x = self._decode_values(alpha, np.minimum(mode, k_modes - 1))
         x = np.clip(x, self.low, self.high)
         if self.meta.kind == "integer" or self.int_limits is not None:
@@ -133,6 +137,10 @@ class NumericCodec:
             x = np.clip(x, *self.int_limits)
         x[null] = np.nan
         return self._restore(x)
+
+    def _position(self, alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The alphas a decode reads (the generator's own, unless a codec says otherwise)."""
+        return alpha
 
     def _restore(self, x: np.ndarray) -> pd.Series:
         meta = self.meta
@@ -158,6 +166,7 @@ class NumericCodec:
             "step_ns": self.step_ns,
             **self._modes_state(),
             "decimals": self.decimals,
+            "drawn_positions": self.drawn_positions,
         }
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -166,6 +175,7 @@ class NumericCodec:
         self.step_ns = int(state["step_ns"])
         self._load_modes(state)
         self.decimals = state.get("decimals")  # absent from older model files: no rounding
+        self.drawn_positions = bool(state.get("drawn_positions", False))  # ... and none
 
 
 class MixtureCodec(NumericCodec):

@@ -17,7 +17,8 @@ as one of the values seen, and ties are spread over their share of ``u`` at rand
 that, as ``KNOTS`` quantiles joined by straight lines (a value held by many rows keeps a
 flat run, and comes back exactly). Released (DP) statistics are
 histograms: their quantile function is drawn through the bins by straight lines, unless the
-column is integer and the bins are its integers.
+column is integer and the bins are its integers (one integer each); the exact values they
+release beside the bins (a count of zeros) are spikes.
 
 Compared with a Gaussian mixture, every value is reached (the tails as well as the
 middle), outliers stay in the top or bottom quantiles instead of stretching a mode over the
@@ -77,16 +78,26 @@ class QuantileCodec(NumericCodec):
         distinct, first = np.unique(values, return_index=True)
         mass = np.add.reduceat(weights, first)
         mass = mass / mass.sum()
-        integral = self.meta.kind == "integer" and np.all(distinct == np.round(distinct))
-        if stat.exact or integral:
+        if stat.exact or (self.meta.kind == "integer" and _unit_steps(distinct)):
             self._fit_shares(distinct, mass)
-        else:  # a released histogram: its bin centres and noisy counts
-            self._fit_histogram(distinct, mass)
+        else:  # a released histogram: its bin centres and noisy counts, and exact spikes
+            exact = (np.isin(distinct, stat.spikes) if stat.spikes is not None
+                     else np.zeros(len(distinct), dtype=bool))
+            self._fit_histogram(distinct[~exact], mass[~exact], distinct[exact], mass[exact])
 
-    def _fit_histogram(self, centres: np.ndarray, mass: np.ndarray) -> None:
-        """No spikes; the rest's ``Q`` through the bins by straight lines, each bin's share
-        spread evenly between its edges (half-way to the next centres, and the range's
-        ends)."""
+    def _fit_histogram(self, centres: np.ndarray, mass: np.ndarray,
+                       spikes: np.ndarray | None = None,
+                       spike_mass: np.ndarray | None = None) -> None:
+        """``spikes`` as exact modes; the rest's ``Q`` through the bins by straight lines,
+        each bin's share spread evenly between its edges (half-way to the next centres,
+        and the range's ends)."""
+        spikes = np.zeros(0) if spikes is None else spikes
+        spike_mass = np.zeros(0) if spike_mass is None else spike_mass
+        self.spikes, self.spike_weights = spikes, spike_mass
+        self.rest_weight = float(max(1.0 - spike_mass.sum(), 0.0))
+        if len(centres) == 0 or self.rest_weight <= 0:
+            self.n_rest, self.levels, self.values, self.steps = 0, np.zeros(0), np.zeros(0), True
+            return
         if len(centres) > 1:
             mid = (centres[1:] + centres[:-1]) / 2
             first = max(self.low, centres[0] - (mid[0] - centres[0]))
@@ -96,8 +107,11 @@ class QuantileCodec(NumericCodec):
             edges = np.array([self.low, self.high])
         cdf = np.r_[0.0, np.cumsum(mass)]
         cdf = cdf / cdf[-1]
-        self.spikes, self.spike_weights = np.zeros(0), np.zeros(0)
-        self.rest_weight, self.n_rest, self.steps = 1.0, self.n_bins, False
+        # at least a quarter of the bins: positions inside a released bin are drawn, not
+        # generated, so the rest's dependence on the other columns is carried by its bins
+        least = max(1, self.n_bins // 4)
+        self.n_rest = int(np.clip(round(self.n_bins * self.rest_weight), least, self.n_bins))
+        self.steps = False
         self.levels = np.linspace(0.0, 1.0, KNOTS)
         self.values = np.interp(self.levels, cdf, edges)
 
@@ -180,6 +194,14 @@ class QuantileCodec(NumericCodec):
             mode[~spike] = self.n_rest + _nearest(self.spikes, x[~spike])
         return alpha, mode
 
+    def _position(self, alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A released histogram's bins: the position inside a bin is drawn from the
+        released shape (uniform in ``u``), not read from the generator, whose positions a
+        noisy critic cannot teach (they piled a DP fit's ages on every other integer)."""
+        if not self.drawn_positions:
+            return alpha
+        return rng.uniform(-ALPHA_CLIP, ALPHA_CLIP, len(alpha))
+
     def _decode_values(self, alpha: np.ndarray, mode: np.ndarray) -> np.ndarray:
         x = np.empty(len(alpha))
         rest = mode < self.n_rest
@@ -221,3 +243,11 @@ def _nearest(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
     left = np.maximum(right - 1, 0)
     closer_left = np.abs(x - sorted_values[left]) <= np.abs(x - sorted_values[right])
     return np.where(closer_left, left, right)
+
+
+def _unit_steps(values: np.ndarray) -> bool:
+    """Whether sorted ``values`` are integers of which two are one apart (or only one):
+    released bins of one integer each, not wider bins whose centres happen to be whole."""
+    if not np.all(values == np.round(values)):
+        return False
+    return len(values) < 2 or float(np.min(np.diff(values))) == 1.0

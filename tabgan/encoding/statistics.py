@@ -27,8 +27,9 @@ class ColumnStatistics:
 
     Numeric columns: ``support`` and ``counts`` are the values the mixture is fitted to
     and their weights (a subsample of the values with ``counts=None``, or histogram bin
-    centres with noisy counts); ``support=None`` means no values are known (public bounds
-    only). Categorical columns: ``categories`` in slot order (None marks the null
+    centres with noisy counts, where ``spikes`` lists the support values that are exact
+    values, not centres, such as a released count of zeros); ``support=None`` means no
+    values are known (public bounds only). Categorical columns: ``categories`` in slot order (None marks the null
     category) and their ``counts`` (None when not counted).
     """
 
@@ -43,6 +44,7 @@ class ColumnStatistics:
     step_ns: int = 1  # datetime: every value is a multiple of this step
     exact: bool = True  # False: released under DP, so values outside it are coerced
     decimals: int | None = None  # continuous: the values' digits after the point, if few
+    spikes: np.ndarray | None = None  # released: the support values that are exact values
 
     def to_dict(self) -> dict:
         """Plain JSON-able values (arrays as lists of floats)."""
@@ -57,12 +59,14 @@ class ColumnStatistics:
             "null_count": float(self.null_count),
             "step_ns": int(self.step_ns),
             "exact": bool(self.exact),
+            "spikes": _listed(self.spikes, float),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> ColumnStatistics:
         data = dict(data)
-        for key in ("counts", "support"):
+        data.setdefault("spikes", None)  # written before released spikes existed
+        for key in ("counts", "support", "spikes"):
             if data[key] is not None:
                 data[key] = np.asarray(data[key], dtype=np.float64)
         if data["bounds"] is not None:

@@ -7,7 +7,8 @@ record changes one count by one), its noise drawn from the fit's secret generato
   sampling rate, the number of steps, the default delta and the DP recipe are computed
   from it, never from the exact count;
 - per numeric column without public bounds, a coarse histogram for its **range** and a
-  fine one for its **shape** and null count (:mod:`tabgan.privacy.ranges`);
+  fine one for its **shape**, its null count and, where the range holds zero and the bins
+  are wider than one integer, its count of exact zeros (:mod:`tabgan.privacy.ranges`);
 - per numeric column with public bounds, nothing, or only a noisy **null count** when the
   metadata leaves its nullability open and its dtype can hold nulls;
 - per categorical column, noisy **category counts**, thresholded so that a category held by
@@ -204,15 +205,25 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
                                             to_zero=meta.kind != "datetime")
 
     edges = ranges.fine_edges(meta.kind, low, high)
-    hist = np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)[0]
+    clipped = np.clip(finite, edges[0], edges[-1])
+    # zeros get a cell of their own beside the bins (each record is still in one cell):
+    # a spiky column's zeros come back as exact zeros, not spread over the first bin
+    zero_cell = meta.kind != "datetime" and ranges.splits_zero(edges)
+    zeros = clipped == 0 if zero_cell else np.zeros(len(clipped), dtype=bool)
+    hist = np.histogram(clipped[~zeros], bins=edges)[0]
     noisy = hist + sigma * rng.standard_normal(len(hist))
     null_noisy = float(np.isnan(values).sum()) + sigma * rng.standard_normal()
+    zero_noisy = float(zeros.sum()) + sigma * rng.standard_normal() if zero_cell else 0.0
     out.mechanisms.append(Mechanism("preprocessing", f"histogram of {meta.name!r}", sigma))
+    spike = zero_noisy > sigma * ranges.significance(len(hist) + 1)
+    if zero_cell and not spike:  # back into its bin: no spike stands out of the noise
+        noisy[min(np.searchsorted(edges, 0.0, side="right") - 1, len(noisy) - 1)] += zero_noisy
+    n_zeros = zero_noisy if spike else 0.0
 
     # the released count of non-null values, and its noise (the row count's and this one's)
-    n_values = max(n_rows - max(null_noisy, 0.0), 1.0)
-    low, high = ranges.refine(noisy, edges, sigma, n_values, math.hypot(count_sigma, sigma),
-                              core)
+    n_values = max(n_rows - max(null_noisy, 0.0) - n_zeros, 1.0)
+    low, high = ranges.refine(noisy, edges, sigma, n_values,
+                              math.hypot(count_sigma, sigma, sigma if spike else 0.0), core)
     centres = (edges[:-1] + edges[1:]) / 2
     inside = (centres >= low) & (centres <= high)
     weights = ranges.denoise(noisy, sigma)[inside]
@@ -221,6 +232,10 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
     # the shape, scaled to the released count of values: beside the null count, it gives
     # the null share (the denoised weights alone sum to no count at all)
     weights = weights * (n_values / weights.sum())
+    support = centres[inside]  # the mixture is fitted to the bin centres
+    if spike:
+        low, high = min(low, 0.0), max(high, 0.0)
+        support, weights = np.r_[support, 0.0], np.r_[weights, n_zeros]
     if meta.kind == "integer" and math.ceil(low) <= math.floor(high):
         low, high = float(math.ceil(low)), float(math.floor(high))
     nullable = _nullable(meta)
@@ -230,8 +245,9 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
     return ColumnStatistics(
         meta.name,
         meta.kind,
-        support=centres[inside],  # the mixture is fitted to the bin centres
+        support=support,
         counts=weights,
+        spikes=np.zeros(1) if spike else None,
         bounds=(low, high),
         nullable=bool(nullable),
         null_count=max(null_noisy, 0.0) if nullable else 0.0,

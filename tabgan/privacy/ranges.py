@@ -27,8 +27,10 @@ row count); none of it reads a value.
    back narrow, a spread-out one keeps what the coarse release saw. Where no block size
    accounts for 99% of the values, the noise is too large to tell where the tails end, and
    the coarse range stays. The shape the mixture is fitted to
-   keeps each bin at the finest scale where its block is significant, so that the noise
-   floor of the empty bins does not spread synthetic values over the whole range.
+   keeps each bin at the finest scale where the bins of its block that no finer block
+   settled stand out together, so that the noise floor of the empty bins does not spread
+   synthetic values over the whole range, and a full bin does not lend its mass to empty
+   neighbours (which would move the synthetic column's ends past the real ones).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ __all__ = [
     "coarse_edges",
     "coarse_range",
     "fine_edges",
+    "splits_zero",
     "refine",
     "denoise",
     "significance",
@@ -139,6 +142,12 @@ def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
     return np.linspace(low, high, HISTOGRAM_BINS + 1)
 
 
+def splits_zero(edges: np.ndarray) -> bool:
+    """Whether zero lies in the range of ``edges`` inside a bin that holds other values
+    too (bins of one integer each hold zero alone already)."""
+    return bool(edges[0] <= 0 <= edges[-1]) and not np.all(np.diff(edges) == 1)
+
+
 def _blocks(noisy: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     starts = np.arange(0, len(noisy), size)
     return starts, np.add.reduceat(noisy, starts)
@@ -178,18 +187,22 @@ def refine(noisy: np.ndarray, edges: np.ndarray, sigma: float, n_values: float,
 
 
 def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
-    """Non-negative bin weights from a noisy histogram: each bin keeps the mean of its
-    block at the finest block size (1, 2, 5, 10) where that block is significant, and 0
-    where none is (all zeros when nothing stands out of the noise)."""
-    out = np.full(len(noisy), np.nan)
+    """Non-negative bin weights from a noisy histogram, block by block at sizes 1, 2, 5 and
+    10: a block's bins that no finer block has settled share the mean of their noisy counts
+    when those counts together stand out of the noise; bins that none settles weigh 0 (all
+    zeros when nothing stands out). A full bin lends no mass to its empty neighbours: the
+    counts it holds settle it first, and what its block's other bins hold must stand out on
+    its own."""
+    out = np.zeros(len(noisy))
+    settled = np.zeros(len(noisy), dtype=bool)
     for size in _BLOCKS:
         if size > len(noisy):
             break
-        starts, sums = _blocks(noisy, size)
-        significant = sums > sigma * math.sqrt(size) * significance(len(sums))
-        for start, total, keep in zip(starts, sums, significant, strict=True):
-            block = slice(start, start + size)
-            if keep:
-                fill = np.isnan(out[block])
-                out[block][fill] = total / size
-    return np.nan_to_num(out, nan=0.0)
+        starts, _ = _blocks(noisy, size)
+        threshold = sigma * significance(len(starts))
+        for start in starts:
+            free = np.flatnonzero(~settled[start:start + size]) + start
+            if len(free) and noisy[free].sum() > threshold * math.sqrt(len(free)):
+                out[free] = noisy[free].sum() / len(free)
+                settled[free] = True
+    return out

@@ -111,6 +111,65 @@ def test_released_histograms_use_straight_lines_unless_integer_bins():
     assert len(whole.spikes) == 20 and whole.n_rest == 0  # each integer a mode
 
 
+def test_wide_integer_bins_are_a_histogram_not_their_centres():
+    # 100 bins of 10,000 over [0, 1e6]: whole-number centres, but not one integer each
+    centres = np.arange(5_000, 1_000_000, 10_000).astype(float)
+    codec = _codec(centres, kind="integer", counts=np.exp(-((centres - 2e5) / 1e5) ** 2),
+                   exact=False)
+    assert not codec.steps and len(codec.spikes) == 0
+    drawn = codec.decode(np.c_[np.zeros(2000), np.eye(codec.n_modes)[
+        np.random.default_rng(0).integers(0, codec.n_modes, 2000)]], np.random.default_rng(1))
+    assert drawn.nunique() > 1000  # values across the bins, not 100 centres
+
+
+def _released(support, counts, spikes):
+    meta = ColumnMetadata("x", "integer", dtype="int64")
+    codec = QuantileCodec(meta, 16)
+    codec.fit_statistics(ColumnStatistics(
+        "x", "integer", support=np.asarray(support, float), counts=np.asarray(counts, float),
+        bounds=(0.0, 20_000.0), exact=False, spikes=spikes))
+    return codec
+
+
+def test_a_released_zero_count_is_an_exact_spike_beside_the_bins():
+    centres = np.linspace(100, 19_900, 100)
+    codec = _released(np.r_[centres, 0.0], np.r_[np.full(100, 10.0), 9000.0], np.zeros(1))
+    assert codec.spikes.tolist() == [0.0]
+    assert codec.spike_weights[0] == pytest.approx(0.9)
+    assert codec.n_rest == 4  # a quarter of the bins at least, for a tenth of the values
+    modes = np.random.default_rng(0).choice(codec.n_modes, 5000, p=codec.mode_weights)
+    drawn = codec.decode(np.c_[np.zeros(5000), np.eye(codec.n_modes)[modes]],
+                         np.random.default_rng(1)).to_numpy()
+    assert (drawn == 0).mean() == pytest.approx(0.9, abs=0.02)
+    assert ((drawn > 0) & (drawn < 100)).mean() < 0.01  # the zeros are not spread over a bin
+    again = ColumnStatistics.from_dict(json.loads(json.dumps(ColumnStatistics(
+        "x", "integer", support=np.r_[centres, 0.0], bounds=(0.0, 2e4), exact=False,
+        spikes=np.zeros(1)).to_dict())))
+    assert again.spikes.tolist() == [0.0]
+    older = ColumnStatistics("x", "integer", support=centres).to_dict()
+    del older["spikes"]  # a release written before spikes were released
+    assert ColumnStatistics.from_dict(older).spikes is None
+    # the same support without the spike list: the zeros are the first bin's centre
+    assert len(_released(np.r_[centres, 0.0], np.r_[np.full(100, 10.0), 9000.0],
+                         None).spikes) == 0
+
+
+def test_a_released_histogram_draws_positions_inside_a_bin_from_its_shape():
+    # The generator's alphas all at one end of the bin: under DP the position is not
+    # read from them, so one bin of ages 30-39 comes back as all of its integers.
+    ages = np.arange(17, 91)
+    codec = _codec(ages, kind="integer", counts=np.full(len(ages), 100.0), exact=False)
+    assert codec.drawn_positions
+    block = np.c_[np.full(4000, 0.99), np.eye(codec.n_modes)[[3] * 4000]]
+    drawn = codec.decode(block, np.random.default_rng(0))
+    assert drawn.nunique() >= 4
+    exact = _codec(ages, kind="integer", counts=np.full(len(ages), 100.0))
+    assert not exact.drawn_positions and exact.decode(block, np.random.default_rng(0)).nunique() == 1
+    again = QuantileCodec(codec.meta)
+    again.load_state_dict(json.loads(json.dumps(codec.state_dict())))
+    assert again.drawn_positions
+
+
 def test_public_bounds_only_give_a_uniform_range_and_the_state_survives_json():
     meta = ColumnMetadata("x", "continuous", dtype="float64")
     codec = QuantileCodec(meta, 8)

@@ -112,3 +112,30 @@ def test_the_released_null_share_follows_the_nulls_whatever_the_values_shape(nul
                  if m.name == "histogram of 'x'")
     assert float(x[-1]) == pytest.approx(null_share, abs=4 * sigma / n)
     assert float(x.sum()) == pytest.approx(1.0)
+
+
+def test_a_spiky_column_releases_its_zeros_as_an_exact_spike():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    gains = np.where(rng.random(n) < 0.9, 0, rng.integers(1_000, 40_000, n))
+    frame = pd.DataFrame({"gain": gains, "c": rng.choice(["a", "b"], n)})
+    meta = Metadata.infer(frame, schema_only=True)
+    stats, mechanisms, _ = _release(frame, meta, 1.0)
+    gain = next(s for s in stats if s.name == "gain")
+    assert gain.spikes.tolist() == [0.0]
+    zero = float(np.asarray(gain.counts)[np.asarray(gain.support) == 0.0][0])
+    sigma = next(m.noise_multiplier for m in mechanisms if m.name == "histogram of 'gain'")
+    assert zero == pytest.approx((gains == 0).sum(), abs=5 * sigma)
+    # still one histogram: each record in one cell (a bin, the zeros or the nulls)
+    assert [m.name for m in mechanisms].count("histogram of 'gain'") == 1
+    tt = TableTransformer(random_state=0).fit_statistics(meta, stats)
+    shares = tt.slot_marginals(stats)[0]
+    assert float(shares.max()) == pytest.approx(0.9, abs=0.02)  # the zeros' own mode
+
+
+def test_a_column_without_zeros_releases_no_spike():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(50, 10, 5000), "c": rng.choice(["a", "b"], 5000)})
+    meta = Metadata.infer(frame, schema_only=True)
+    stats, _, _ = _release(frame, meta, 1.0)
+    assert next(s for s in stats if s.name == "x").spikes is None

@@ -117,3 +117,24 @@ def test_the_range_always_holds_the_middle_half(loc, log_scale, seed):
     low, high = ranges.refine(noisy, fine, sigma, N, 50.0, core)
     q1, q3 = np.quantile(values, [0.25, 0.75])
     assert low <= q1 and q3 <= high
+
+
+def test_a_full_bin_lends_no_mass_to_its_empty_neighbours():
+    # blocks of 2, 5 and 10 around one full bin stand out because of it alone: what the
+    # other bins of those blocks hold does not, so they stay empty
+    sigma = 50.0
+    signal = np.zeros(100)
+    signal[[16, 30, 31, 32]] = [20_000, 400, 400, 400]
+    for seed in range(20):
+        noisy = signal + sigma * np.random.default_rng(seed).standard_normal(100)
+        kept = ranges.denoise(noisy, sigma)
+        assert kept[16] > 19_000 and kept[15] == kept[17] == 0
+        assert np.count_nonzero(kept[11:22]) == 1
+        assert kept[30:33].sum() > 1000  # a spread-out run below single-bin significance
+
+
+def test_zero_splits_from_its_bin_unless_bins_are_single_integers():
+    assert ranges.splits_zero(ranges.fine_edges("integer", 0, 20_000))
+    assert ranges.splits_zero(ranges.fine_edges("continuous", -5, 5))
+    assert not ranges.splits_zero(ranges.fine_edges("integer", 0, 50))  # zero's own bin
+    assert not ranges.splits_zero(ranges.fine_edges("continuous", 3, 9))
