@@ -29,8 +29,8 @@ class ColumnStatistics:
     and their weights (a subsample of the values with ``counts=None``, or histogram bin
     centres with noisy counts, where ``spikes`` lists the support values that are exact
     values, not centres, such as a released count of zeros); ``support=None`` means no
-    values are known (public bounds only). Categorical columns: ``categories`` in slot order (None marks the null
-    category) and their ``counts`` (None when not counted).
+    values are known (public bounds only). Categorical columns: ``categories`` in slot
+    order (None marks the null category) and their ``counts`` (None when not counted).
     """
 
     name: Any
