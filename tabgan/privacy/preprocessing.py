@@ -226,7 +226,13 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
                               math.hypot(count_sigma, sigma, sigma if spike else 0.0), core)
     centres = (edges[:-1] + edges[1:]) / 2
     inside = (centres >= low) & (centres <= high)
-    weights = ranges.denoise(noisy, sigma)[inside]
+    shape = np.where(inside, ranges.denoise(noisy, sigma), 0.0)
+    if shape.sum() > 0:  # thin tails beyond the kept bins, within the histogram
+        shape = ranges.extend_tails(shape, noisy, sigma)
+        tail = np.flatnonzero(shape > 0)
+        low, high = min(low, float(edges[tail[0]])), max(high, float(edges[tail[-1] + 1]))
+        inside = (centres >= low) & (centres <= high)
+    weights = shape[inside]
     if not weights.sum() > 0:  # nothing stands out of the noise: a flat shape
         weights = np.ones(int(inside.sum()))
     # the shape, scaled to the released count of values: beside the null count, it gives

@@ -30,7 +30,9 @@ row count); none of it reads a value.
    keeps each bin at the finest scale where the bins of its block that no finer block
    settled stand out together, so that the noise floor of the empty bins does not spread
    synthetic values over the whole range, and a full bin does not lend its mass to empty
-   neighbours (which would move the synthetic column's ends past the real ones).
+   neighbours (which would move the synthetic column's ends past the real ones); beyond
+   the outermost kept bins, :func:`extend_tails` adds thin geometric tails for as long as
+   the noisy counts agree with them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "splits_zero",
     "refine",
     "denoise",
+    "extend_tails",
     "significance",
 ]
 
@@ -60,6 +63,8 @@ _COMPACT = 0.1  # significant blocks within this share of the bins may cut into 
 _FALSE_ALARM = 0.05  # chance that pure noise clears a threshold anywhere in a histogram
 _SEED_ALARM = 1e-3  # ... for the bins the range grows from
 _GROW = 2.5  # noise standard deviations a neighbouring bin needs to join them
+TAIL_DECAY = 0.8  # the slowest a thin tail beyond the kept bins decays, bin to bin
+TAIL_AGREE = 2.0  # noise standard deviations the tail's counts may fall below it
 
 
 def significance(count: int) -> float:
@@ -205,4 +210,35 @@ def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
             if len(free) and noisy[free].sum() > threshold * math.sqrt(len(free)):
                 out[free] = noisy[free].sum() / len(free)
                 settled[free] = True
+    return out
+
+
+def extend_tails(weights: np.ndarray, noisy: np.ndarray, sigma: float) -> np.ndarray:
+    """``weights`` (denoised) with thin tails beyond their outermost kept bins: from each
+    end, a geometric decay (the end bin's weight times the ratio of the end bin to its
+    inner neighbour, at most ``TAIL_DECAY``) runs outwards for as long as the noisy counts
+    agree with it (their sum over the tail's bins so far falls no more than ``TAIL_AGREE``
+    of its noise standard deviations below what the tail expects) and what the tail would
+    still hold is more than one noise standard deviation (a row, without noise). A column whose values
+    fade out (ages towards 90) keeps a tail that no single bin showed; one that stops
+    sharply (a top code) does not grow one, since its next bin's count is far below."""
+    out = np.array(weights, dtype=np.float64)
+    kept = np.flatnonzero(out > 0)
+    if len(kept) == 0:
+        return out
+    for end, step in ((int(kept[0]), -1), (int(kept[-1]), 1)):
+        inner = end - step
+        ratio = TAIL_DECAY
+        if 0 <= inner < len(out) and out[inner] > 0:
+            ratio = min(TAIL_DECAY, out[end] / out[inner])
+        expected, k, gap, m = out[end] * ratio, end + step, 0.0, 0
+        # it stops where what it would still hold, expected / (1 - ratio), is no more
+        # than one noise standard deviation: too little for the counts to confirm
+        while (0 <= k < len(out) and out[k] == 0
+               and expected / (1 - ratio) > max(sigma, 1.0)):
+            gap, m = gap + noisy[k] - expected, m + 1
+            if gap < -TAIL_AGREE * sigma * math.sqrt(m):
+                break
+            out[k] = expected
+            expected, k = expected * ratio, k + step
     return out

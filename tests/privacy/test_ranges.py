@@ -2,6 +2,7 @@
 and no noise floor spread over the range."""
 
 import numpy as np
+import pytest
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -138,3 +139,24 @@ def test_zero_splits_from_its_bin_unless_bins_are_single_integers():
     assert ranges.splits_zero(ranges.fine_edges("continuous", -5, 5))
     assert not ranges.splits_zero(ranges.fine_edges("integer", 0, 50))  # zero's own bin
     assert not ranges.splits_zero(ranges.fine_edges("continuous", 3, 9))
+
+
+def test_a_fading_tail_is_kept_and_a_sharp_end_grows_none():
+    sigma = 40.0
+    counts = np.zeros(100)
+    counts[10:60] = 2000.0
+    counts[60:80] = 2000.0 * 0.75 ** np.arange(1, 21)  # fades out below single-bin noise
+    ends, below, tails = [], [], []
+    for seed in range(20):
+        noisy = counts + sigma * np.random.default_rng(seed).standard_normal(100)
+        shape = ranges.extend_tails(ranges.denoise(noisy, sigma), noisy, sigma)
+        ends.append(np.flatnonzero(shape)[-1])
+        below.append(shape[:10].sum())  # 2000 rows a bin, then none: the next is far below
+        tails.append(shape[70:].sum())
+    # the denoised shape alone ends where single bins stop standing out (about bin 67)
+    assert np.median(ends) >= 72
+    # and it stops where what it would still hold is within the noise (the true counts
+    # fall under 8 rows a bin past bin 78), not at the histogram's end
+    assert max(ends) <= 90
+    assert np.median(tails) == pytest.approx(counts[70:].sum(), rel=0.5)
+    assert sum(b == 0 for b in below) >= 16 and max(below) < 500  # false alarms aside
