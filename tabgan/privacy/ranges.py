@@ -219,9 +219,10 @@ def extend_tails(weights: np.ndarray, noisy: np.ndarray, sigma: float) -> np.nda
     inner neighbour, at most ``TAIL_DECAY``) runs outwards for as long as the noisy counts
     agree with it (their sum over the tail's bins so far falls no more than ``TAIL_AGREE``
     of its noise standard deviations below what the tail expects) and what the tail would
-    still hold is more than one noise standard deviation (a row, without noise). A column whose values
-    fade out (ages towards 90) keeps a tail that no single bin showed; one that stops
-    sharply (a top code) does not grow one, since its next bin's count is far below."""
+    still hold is more than one noise standard deviation (a row, without noise). A column
+    whose values fade out (ages towards 90) keeps a tail that no single bin showed; one
+    that stops sharply (a top code) does not grow one, since its next bin's count is far
+    below."""
     out = np.array(weights, dtype=np.float64)
     kept = np.flatnonzero(out > 0)
     if len(kept) == 0:

@@ -14,7 +14,7 @@ from opacus.accountants import PRVAccountant, RDPAccountant
 from tabgan import TabGAN
 from tabgan.gan.progress import ProgressBar
 from tabgan.gan.train import EpochRecord
-from tabgan.privacy.accounting import RDP_ALPHAS
+from tabgan.privacy.accounting import RDP_ALPHAS, preprocessing_noise
 from tabgan.privacy.recipe import dp_recipe
 
 TINY = dict(epochs=1, batch_size=100, embedding_dim=8, generator_dims=(8,), critic_dims=(8,),
@@ -115,7 +115,14 @@ def test_the_recipe_starts_from_the_adult_hand_recipe():
     recipe = dp_recipe(n_rows=26_048, n_columns=15, epsilon=3.0, delta=1e-6, queries=21,
                        accountant="rdp")
     assert recipe["batch_size"] == 1000 and recipe["epochs"] == 58
-    assert recipe["critic_dims"] == (128, 128) and recipe["preprocessing_share"] == 0.1
+    assert recipe["critic_dims"] == (128, 128)
+    # the smallest share (to a hundredth) whose noise is at most n / 600 per count
+    share = recipe["preprocessing_share"]
+    assert preprocessing_noise(21, share * 3.0, 1e-6, "rdp") <= 26_048 / 600
+    assert preprocessing_noise(21, (share - 0.01) * 3.0, 1e-6, "rdp") > 26_048 / 600
+    at_one = dp_recipe(n_rows=26_048, n_columns=15, epsilon=1.0, delta=1e-6, queries=21,
+                       accountant="rdp")["preprocessing_share"]
+    assert 0.3 < at_one <= 0.5 and share < at_one  # at epsilon 1 the same noise costs more
     assert recipe["pair_weight"] == 10.0  # the released two-way marginals, weighted up
     small = dp_recipe(n_rows=3000, n_columns=3, epsilon=1.0, delta=1e-6, queries=5,
                       accountant="rdp")

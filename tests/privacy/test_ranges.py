@@ -2,8 +2,8 @@
 and no noise floor spread over the range."""
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
