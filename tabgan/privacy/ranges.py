@@ -148,9 +148,11 @@ def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
 
 
 def splits_zero(edges: np.ndarray) -> bool:
-    """Whether zero lies in the range of ``edges`` inside a bin that holds other values
-    too (bins of one integer each hold zero alone already)."""
-    return bool(edges[0] <= 0 <= edges[-1]) and not np.all(np.diff(edges) == 1)
+    """Whether zero lies in the range of ``edges`` inside a bin that can hold other values
+    too: every bin but those of :func:`fine_edges`'s one integer each (edges at k - 0.5),
+    which hold zero alone already."""
+    one_integer_each = bool(np.all(np.diff(edges) == 1) and edges[0] % 1 == 0.5)
+    return bool(edges[0] <= 0 <= edges[-1]) and not one_integer_each
 
 
 def _blocks(noisy: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,7 +205,7 @@ def denoise(noisy: np.ndarray, sigma: float) -> np.ndarray:
     for size in _BLOCKS:
         if size > len(noisy):
             break
-        starts, _ = _blocks(noisy, size)
+        starts = np.arange(0, len(noisy), size)
         threshold = sigma * significance(len(starts))
         for start in starts:
             free = np.flatnonzero(~settled[start:start + size]) + start

@@ -137,6 +137,8 @@ def test_a_full_bin_lends_no_mass_to_its_empty_neighbours():
 def test_zero_splits_from_its_bin_unless_bins_are_single_integers():
     assert ranges.splits_zero(ranges.fine_edges("integer", 0, 20_000))
     assert ranges.splits_zero(ranges.fine_edges("continuous", -5, 5))
+    # 100 bins of width one over [0, 100]: [0, 1) holds 0.3 as well as zero
+    assert ranges.splits_zero(ranges.fine_edges("continuous", 0, 100))
     assert not ranges.splits_zero(ranges.fine_edges("integer", 0, 50))  # zero's own bin
     assert not ranges.splits_zero(ranges.fine_edges("continuous", 3, 9))
 
