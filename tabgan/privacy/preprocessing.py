@@ -8,7 +8,7 @@ record changes one count by one), its noise drawn from the fit's secret generato
   from it, never from the exact count;
 - per numeric column without public bounds, a coarse histogram for its **range** and a
   fine one for its **shape**, its null count and, where the range holds zero and the bins
-  are wider than one integer, its count of exact zeros (:mod:`tabgan.privacy.ranges`);
+  are not one integer each, its count of exact zeros (:mod:`tabgan.privacy.ranges`);
 - per numeric column with public bounds, nothing, or only a noisy **null count** when the
   metadata leaves its nullability open and its dtype can hold nulls;
 - per categorical column, noisy **category counts**, thresholded so that a category held by
