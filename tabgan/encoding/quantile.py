@@ -69,28 +69,35 @@ class QuantileCodec(NumericCodec):
         values = np.asarray(stat.support, dtype=np.float64)
         weights = (np.ones(len(values)) if stat.counts is None
                    else np.asarray(stat.counts, dtype=np.float64))
-        keep = np.isfinite(values) & (weights > 0)
-        values, weights = values[keep], weights[keep]
-        if len(values) == 0:
+        finite = np.isfinite(values) & (weights >= 0)
+        values, weights = values[finite], weights[finite]
+        if not np.any(weights > 0):
             values, weights = np.array([self.low]), np.array([1.0])
         order = np.argsort(values, kind="stable")
         values, weights = values[order], weights[order]
         distinct, first = np.unique(values, return_index=True)
         mass = np.add.reduceat(weights, first)
         mass = mass / mass.sum()
-        if stat.exact or (self.meta.kind == "integer" and _unit_steps(distinct)):
-            self._fit_shares(distinct, mass)
+        held = mass > 0
+        if stat.exact or (self.meta.kind == "integer" and _unit_steps(distinct[held])):
+            self._fit_shares(distinct[held], mass[held])
         else:  # a released histogram: its bin centres and noisy counts, and exact spikes
             exact = (np.isin(distinct, stat.spikes) if stat.spikes is not None
                      else np.zeros(len(distinct), dtype=bool))
-            self._fit_histogram(distinct[~exact], mass[~exact], distinct[exact], mass[exact])
+            # empty bins between held ones stay: each bin keeps its own edges, and no
+            # value is drawn inside an empty one
+            bins = np.flatnonzero(~exact & held)
+            inner = ~exact & (np.arange(len(distinct)) >= bins[0]) & (
+                np.arange(len(distinct)) <= bins[-1]) if len(bins) else ~exact & held
+            spikes = exact & held
+            self._fit_histogram(distinct[inner], mass[inner], distinct[spikes], mass[spikes])
 
     def _fit_histogram(self, centres: np.ndarray, mass: np.ndarray,
                        spikes: np.ndarray | None = None,
                        spike_mass: np.ndarray | None = None) -> None:
         """``spikes`` as exact modes; the rest's ``Q`` through the bins by straight lines,
         each bin's share spread evenly between its edges (half-way to the next centres,
-        and the range's ends)."""
+        and the range's ends); a bin of zero mass gets no value."""
         spikes = np.zeros(0) if spikes is None else spikes
         spike_mass = np.zeros(0) if spike_mass is None else spike_mass
         self.spikes, self.spike_weights = spikes, spike_mass
@@ -111,9 +118,10 @@ class QuantileCodec(NumericCodec):
         # generated, so the rest's dependence on the other columns is carried by its bins
         least = max(1, self.n_bins // 4)
         self.n_rest = int(np.clip(round(self.n_bins * self.rest_weight), least, self.n_bins))
+        # Q through the bin edges themselves: an empty bin is a flat run of the levels,
+        # inside which no level falls
         self.steps = False
-        self.levels = np.linspace(0.0, 1.0, KNOTS)
-        self.values = np.interp(self.levels, cdf, edges)
+        self.levels, self.values = cdf, edges
 
     def _fit_shares(self, distinct: np.ndarray, mass: np.ndarray) -> None:
         """Split distinct values and their shares into spikes and the rest's ``Q``."""

@@ -199,9 +199,9 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
     per_decade = ranges.coarse_per_decade(n_rows, sigma)
     coarse = ranges.coarse_edges(per_decade)
     hist = np.histogram(np.clip(finite, coarse[0], coarse[-1]), bins=coarse)[0]
-    noisy = hist + sigma * rng.standard_normal(len(hist))
+    coarse_noisy = hist + sigma * rng.standard_normal(len(hist))
     out.mechanisms.append(Mechanism("preprocessing", f"range of {meta.name!r}", sigma))
-    (low, high), core = ranges.coarse_range(noisy, coarse, sigma, per_decade,
+    (low, high), core = ranges.coarse_range(coarse_noisy, coarse, sigma, per_decade,
                                             to_zero=meta.kind != "datetime")
 
     edges = ranges.fine_edges(meta.kind, low, high)
@@ -216,19 +216,24 @@ def _private_numeric(meta, series, sigma, n_rows, count_sigma, rng, threshold_nu
     zero_noisy = float(zeros.sum()) + sigma * rng.standard_normal() if zero_cell else 0.0
     out.mechanisms.append(Mechanism("preprocessing", f"histogram of {meta.name!r}", sigma))
     spike = zero_noisy > sigma * ranges.significance(len(hist) + 1)
+    zero_bin = min(np.searchsorted(edges, 0.0, side="right") - 1, len(noisy) - 1)
     if zero_cell and not spike:  # back into its bin: no spike stands out of the noise
-        noisy[min(np.searchsorted(edges, 0.0, side="right") - 1, len(noisy) - 1)] += zero_noisy
+        noisy[zero_bin] += zero_noisy
     n_zeros = zero_noisy if spike else 0.0
+    # integer bins: the range histogram counts some of the same integers a second time
+    noisy, sd = ranges.combine(noisy, edges, coarse_noisy, coarse, sigma)
+    if zero_cell and not spike:  # that bin's count has the zero cell's noise as well
+        sd[zero_bin] = math.hypot(sd[zero_bin], sigma)
 
     # the released count of non-null values, and its noise (the row count's and this one's)
     n_values = max(n_rows - max(null_noisy, 0.0) - n_zeros, 1.0)
-    low, high = ranges.refine(noisy, edges, sigma, n_values,
+    low, high = ranges.refine(noisy, edges, sd, n_values,
                               math.hypot(count_sigma, sigma, sigma if spike else 0.0), core)
     centres = (edges[:-1] + edges[1:]) / 2
     inside = (centres >= low) & (centres <= high)
-    shape = np.where(inside, ranges.denoise(noisy, sigma), 0.0)
+    shape = np.where(inside, ranges.denoise(noisy, sd), 0.0)
     if shape.sum() > 0:  # thin tails beyond the kept bins, within the histogram
-        shape = ranges.extend_tails(shape, noisy, sigma)
+        shape = ranges.extend_tails(shape, noisy, sd)
         tail = np.flatnonzero(shape > 0)
         low, high = min(low, float(edges[tail[0]])), max(high, float(edges[tail[-1] + 1]))
         inside = (centres >= low) & (centres <= high)

@@ -122,6 +122,20 @@ def test_wide_integer_bins_are_a_histogram_not_their_centres():
     assert drawn.nunique() > 1000  # values across the bins, not 100 centres
 
 
+def test_an_empty_released_bin_between_held_ones_gets_no_value():
+    centres = np.arange(10) + 0.5  # bins [0, 1), ..., [9, 10)
+    counts = np.full(10, 100.0)
+    counts[4] = 0.0
+    codec = _codec(centres, counts=counts, exact=False)
+    modes = np.random.default_rng(0).choice(codec.n_modes, 20_000, p=codec.mode_weights)
+    drawn = codec.decode(np.c_[np.zeros(20_000), np.eye(codec.n_modes)[modes]],
+                         np.random.default_rng(1)).to_numpy()
+    assert not ((drawn >= 4) & (drawn < 5)).any()
+    # and each held bin keeps its own share (not half of the empty one's stretch)
+    share = np.histogram(drawn, bins=np.arange(11))[0] / len(drawn)
+    np.testing.assert_allclose(share[[0, 1, 2, 3, 5, 6, 7, 8, 9]], 1 / 9, atol=0.012)
+
+
 def _released(support, counts, spikes):
     meta = ColumnMetadata("x", "integer", dtype="int64")
     codec = QuantileCodec(meta, 16)

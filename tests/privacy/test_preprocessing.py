@@ -139,3 +139,22 @@ def test_a_column_without_zeros_releases_no_spike():
     meta = Metadata.infer(frame, schema_only=True)
     stats, _, _ = _release(frame, meta, 1.0)
     assert next(s for s in stats if s.name == "x").spikes is None
+
+
+def test_small_integers_are_released_with_the_range_histogram_counting_them_again():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    kids = rng.choice([0, 1, 2, 3, 4], n, p=[0.4, 0.25, 0.2, 0.1, 0.05])
+    frame = pd.DataFrame({"kids": kids, "c": rng.choice(["a", "b"], n)})
+    meta = Metadata.infer(frame, schema_only=True)
+    released, sigma = [], None
+    for seed in range(150):
+        stats, mechanisms, _ = _release(frame, meta, 0.3, seed)
+        s = next(s for s in stats if s.name == "kids")
+        support, counts = np.asarray(s.support), np.asarray(s.counts)
+        released.append(float(counts[support == 2][0]))
+        sigma = next(m.noise_multiplier for m in mechanisms if m.name == "histogram of 'kids'")
+    # 2 is alone in its range bin [1.78, 2.37): two releases of its count, half the noise
+    # variance of the histogram's alone (sd 0.71 sigma)
+    assert np.mean(released) == pytest.approx((kids == 2).sum(), abs=0.3 * sigma)
+    assert np.std(released) < 0.85 * sigma
