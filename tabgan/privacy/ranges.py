@@ -190,15 +190,20 @@ def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
     integers, their edges half-way between two (k - 0.5): one integer a bin for a range of
     at most HISTOGRAM_BINS integers, else as few integers a bin as keep the bins at most
     HISTOGRAM_BINS, every bin holding as many (so that a position drawn inside a bin
-    rounds to one of its own integers, never to a neighbour's). Any other column:
-    HISTOGRAM_BINS equal bins."""
+    rounds to one of its own integers, never to a neighbour's) and starting at a multiple
+    of their number (zero starts a bin: no bin is centred on a released zero spike). Any
+    other column: HISTOGRAM_BINS equal bins."""
     if high <= low:
         high = low + 1.0
     if kind == "integer":
-        first = math.floor(low)
-        count = math.ceil(high) - first + 1
-        width = math.ceil(count / HISTOGRAM_BINS)
-        return first - 0.5 + width * np.arange(math.ceil(count / width) + 1, dtype=np.float64)
+        first, last = math.floor(low), math.ceil(high)
+        width = math.ceil((last - first + 1) / HISTOGRAM_BINS)
+        while True:  # bins start at multiples of the width: zero starts one, never splits it
+            start = first - first % width
+            count = math.ceil((last - start + 1) / width)
+            if count <= HISTOGRAM_BINS:
+                return start - 0.5 + width * np.arange(count + 1, dtype=np.float64)
+            width += 1
     return np.linspace(low, high, HISTOGRAM_BINS + 1)
 
 

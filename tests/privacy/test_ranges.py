@@ -213,7 +213,9 @@ def test_integer_bins_hold_whole_integers_alike(low, span):
     edges = ranges.fine_edges("integer", low, low + span)
     width = ranges.integer_width(edges)
     assert width >= 1 and len(edges) - 1 <= ranges.HISTOGRAM_BINS
-    assert edges[0] == low - 0.5 and edges[-1] >= low + span + 0.5
+    assert low - width - 0.5 < edges[0] <= low - 0.5 and edges[-1] >= low + span + 0.5
+    assert (edges[0] + 0.5) % width == 0  # zero starts a bin: none is centred on it
+    assert width == 1 or 0.0 not in (edges[:-1] + edges[1:]) / 2
     assert width == 1 or len(edges) - 1 > ranges.HISTOGRAM_BINS // 2  # no coarser than needed
     assert ranges.integer_width(ranges.fine_edges("continuous", low, low + span + 1)) == 0
 
@@ -223,12 +225,12 @@ def test_values_drawn_in_wide_integer_bins_are_their_own_integers():
     from tabgan.encoding.statistics import ColumnStatistics
     from tabgan.table.columns import ColumnMetadata
 
-    # ages 17-90 in a released range of [11, 177]: two integers a bin, none split
-    edges = ranges.fine_edges("integer", 11, 177)
+    # ages 18-91 in a released range of [10, 177]: two integers a bin, none split
+    edges = ranges.fine_edges("integer", 10, 177)
     assert ranges.integer_width(edges) == 2
-    ages = np.repeat(np.arange(17, 91), 50)
+    ages = np.repeat(np.arange(18, 92), 50)
     counts = np.histogram(ages, bins=edges)[0].astype(float)
-    counts[[20, 21]] = 0.0  # an empty stretch between held bins (ages 51-54)
+    counts[[20, 21]] = 0.0  # an empty stretch between held bins (ages 50-53)
     centres = (edges[:-1] + edges[1:]) / 2
     held = np.flatnonzero(counts > 0)
     inside = slice(held[0], held[-1] + 1)
@@ -240,10 +242,10 @@ def test_values_drawn_in_wide_integer_bins_are_their_own_integers():
     modes = np.random.default_rng(0).choice(codec.n_modes, 20_000, p=codec.mode_weights)
     drawn = codec.decode(np.c_[np.zeros(20_000), np.eye(codec.n_modes)[modes]],
                          np.random.default_rng(1)).to_numpy()
-    # every value is an integer of a held bin: none below 17 or above 90, none in 51-54
+    # every value is an integer of a held bin: none below 18 or above 91, none in 50-53
     held_integers = np.concatenate([np.arange(edges[i] + 0.5, edges[i + 1]) for i in held])
     assert set(np.unique(drawn)) <= set(held_integers)
-    assert drawn.min() == 17 and drawn.max() == 90
+    assert drawn.min() == 18 and drawn.max() == 91
 
 
 def test_small_integers_get_half_the_noise_variance_from_the_range_histogram():
