@@ -197,13 +197,13 @@ def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
         high = low + 1.0
     if kind == "integer":
         first, last = math.floor(low), math.ceil(high)
-        width = math.ceil((last - first + 1) / HISTOGRAM_BINS)
-        while True:  # bins start at multiples of the width: zero starts one, never splits it
-            start = first - first % width
-            count = math.ceil((last - start + 1) / width)
-            if count <= HISTOGRAM_BINS:
-                return start - 0.5 + width * np.arange(count + 1, dtype=np.float64)
-            width += 1
+        span = last - first + 1
+        # bins start at multiples of the width (zero starts one), which can reach one
+        # width below ``first``: HISTOGRAM_BINS - 1 widths cover the rest
+        width = 1 if span <= HISTOGRAM_BINS else math.ceil(span / (HISTOGRAM_BINS - 1))
+        start = first - first % width
+        count = math.ceil((last - start + 1) / width)
+        return start - 0.5 + width * np.arange(count + 1, dtype=np.float64)
     return np.linspace(low, high, HISTOGRAM_BINS + 1)
 
 

@@ -220,6 +220,13 @@ def test_integer_bins_hold_whole_integers_alike(low, span):
     assert ranges.integer_width(ranges.fine_edges("continuous", low, low + span + 1)) == 0
 
 
+@pytest.mark.parametrize("low, high", [(1, 1e15), (-1e15, 1e15), (3, 1e18), (-7, 10**6)])
+def test_integer_bins_of_huge_ranges_come_at_once(low, high):
+    edges = ranges.fine_edges("integer", low, high)
+    assert len(edges) - 1 <= ranges.HISTOGRAM_BINS
+    assert edges[0] <= low - 0.5 and edges[-1] >= high + 0.5
+
+
 def test_values_drawn_in_wide_integer_bins_are_their_own_integers():
     from tabgan.encoding.quantile import QuantileCodec
     from tabgan.encoding.statistics import ColumnStatistics
