@@ -188,10 +188,11 @@ def _near(seeds: np.ndarray, first: int, last: int, reach: int) -> np.ndarray:
 def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
     """Edges of the shape histogram over [low, high]. An integer column's bins hold whole
     integers, their edges half-way between two (k - 0.5): one integer a bin for a range of
-    at most HISTOGRAM_BINS integers, else as few integers a bin as keep the bins at most
-    HISTOGRAM_BINS, every bin holding as many (so that a position drawn inside a bin
-    rounds to one of its own integers, never to a neighbour's) and starting at a multiple
-    of their number (zero starts a bin: no bin is centred on a released zero spike). Any
+    at most HISTOGRAM_BINS integers, else ceil(span / (HISTOGRAM_BINS - 1)) a bin, which
+    keeps the bins at most HISTOGRAM_BINS; every bin holds as many (so that a position
+    drawn inside a bin rounds to one of its own integers, never to a neighbour's) and
+    starts at a multiple of their number (zero starts a bin: no bin is centred on a
+    released zero spike). Any
     other column: HISTOGRAM_BINS equal bins."""
     if high <= low:
         high = low + 1.0
