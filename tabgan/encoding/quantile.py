@@ -86,9 +86,10 @@ class QuantileCodec(NumericCodec):
                      else np.zeros(len(distinct), dtype=bool))
             # empty bins between held ones stay: each bin keeps its own edges, and no
             # value is drawn inside an empty one
-            bins = np.flatnonzero(~exact & held)
-            inner = ~exact & (np.arange(len(distinct)) >= bins[0]) & (
-                np.arange(len(distinct)) <= bins[-1]) if len(bins) else ~exact & held
+            inner = ~exact & held
+            if inner.any():
+                index, bins = np.arange(len(distinct)), np.flatnonzero(inner)
+                inner = ~exact & (index >= bins[0]) & (index <= bins[-1])
             spikes = exact & held
             self._fit_histogram(distinct[inner], mass[inner], distinct[spikes], mass[spikes])
 

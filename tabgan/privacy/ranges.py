@@ -145,11 +145,13 @@ def _grown(noisy: np.ndarray, sigma, gap: int, block: int = 0,
     sigma = _per_bin(sigma, len(noisy))
     alarm = float(-ndtri(_SEED_ALARM / len(noisy)))
     seeds = np.flatnonzero(noisy > sigma * alarm)
-    if reach is not None:
-        sure = np.flatnonzero(noisy > sigma * float(-ndtri(_FAR_ALARM / len(noisy))))
-        if len(sure):
-            seeds = _near(seeds, int(sure[0]), int(sure[-1]), reach)
-    first, last = (int(seeds[0]), int(seeds[-1])) if len(seeds) else (int(np.argmax(noisy)),) * 2
+    far = float(-ndtri(_FAR_ALARM / len(noisy)))
+    if reach is not None and len(sure := np.flatnonzero(noisy > sigma * far)):
+        first, last = _linked(seeds, int(sure[0]), int(sure[-1]), reach)
+    elif len(seeds):
+        first, last = int(seeds[0]), int(seeds[-1])
+    else:
+        first = last = int(np.argmax(noisy))
     above = noisy > _GROW * sigma
     while (grow := [i for i in range(max(first - gap - 1, 0), first) if above[i]]):
         first = grow[0]
@@ -173,15 +175,14 @@ def _grown(noisy: np.ndarray, sigma, gap: int, block: int = 0,
     return first, last
 
 
-def _near(seeds: np.ndarray, first: int, last: int, reach: int) -> np.ndarray:
-    """The seeds that a chain of seeds at most ``reach`` bins apart links to [first, last],
-    and those bins' ends."""
+def _linked(seeds: np.ndarray, first: int, last: int, reach: int) -> tuple[int, int]:
+    """[first, last] grown by every seed that a chain of seeds at most ``reach`` bins
+    apart links to it."""
     while True:
         near = seeds[(seeds >= first - reach) & (seeds <= last + reach)]
-        low, high = min(first, int(near.min(initial=first))), max(last, int(near.max(
-            initial=last)))
+        low, high = int(near.min(initial=first)), int(near.max(initial=last))
         if (low, high) == (first, last):
-            return np.array([first, last])
+            return first, last
         first, last = low, high
 
 
@@ -192,8 +193,7 @@ def fine_edges(kind: str, low: float, high: float) -> np.ndarray:
     keeps the bins at most HISTOGRAM_BINS; every bin holds as many (so that a position
     drawn inside a bin rounds to one of its own integers, never to a neighbour's) and
     starts at a multiple of their number (zero starts a bin: no bin is centred on a
-    released zero spike). Any
-    other column: HISTOGRAM_BINS equal bins."""
+    released zero spike). Any other column: HISTOGRAM_BINS equal bins."""
     if high <= low:
         high = low + 1.0
     if kind == "integer":
